@@ -1,0 +1,38 @@
+"""Instrument-file parsers: one module per vendor format, one registry.
+
+Public entry points: :func:`read` (Spectra), :func:`read_cycler` (cycler tables),
+:func:`formats`, :func:`sniff`, :func:`register_parser`.
+"""
+
+from specssb.parsers._registry import (
+    ENTRY_POINT_GROUP,
+    FormatInfo,
+    formats,
+    get_format,
+    read,
+    read_cycler,
+    register_parser,
+    sha256_of,
+    sniff,
+)
+
+# Built-in formats register themselves on import.
+from specssb.parsers import (  # noqa: E402,F401  isort: skip
+    echem_biologic,
+    nmr_bruker,
+    raman_wdf,
+    xas_xdi,
+    xps_vamas,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FormatInfo",
+    "formats",
+    "get_format",
+    "read",
+    "read_cycler",
+    "register_parser",
+    "sha256_of",
+    "sniff",
+]

@@ -1,0 +1,82 @@
+"""Small helpers shared by the parser modules (private)."""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+from specssb._version import __version__
+from specssb.errors import ParseError
+from specssb.parsers._registry import sha256_of
+from specssb.spectrum import Source
+
+__all__ = ["decode_text", "make_source", "parse_float", "parse_int", "read_bytes"]
+
+
+def make_source(
+    path: str | PathLike[str],
+    format: str,  # noqa: A002 - the field is called format in Source
+    *,
+    block: str | int | None = None,
+    sha256: str | None = None,
+    library: str | None = None,
+) -> Source:
+    """Build the :class:`~specssb.spectrum.Source` for a file read by ``format``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file or folder.
+    format : str
+        Registered format name.
+    block : str or int, optional
+        Which part of the file.
+    sha256 : str, optional
+        Precomputed hash (computed from ``path`` when omitted).
+    library : str, optional
+        Reader library and version, e.g. ``"nmrglue 0.12"``, appended to ``parser_version``.
+    """
+    version = f"specssb {__version__}" + (f"; {library}" if library else "")
+    return Source(
+        path=str(path),
+        sha256=sha256 if sha256 is not None else sha256_of(path),
+        format=format,
+        block=block,
+        parser_version=version,
+    )
+
+
+def read_bytes(path: str | PathLike[str]) -> bytes:
+    """Read a whole file, turning OS errors into :class:`ParseError`."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from exc
+
+
+def decode_text(data: bytes, path: str | PathLike[str], encoding: str) -> str:
+    """Decode bytes, naming the byte offset of the first undecodable byte on failure."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            path, f"not {encoding} text (try encoding=...)", position=f"byte {exc.start}"
+        ) from exc
+    except LookupError as exc:
+        raise ParseError(path, f"unknown text encoding {encoding!r}") from exc
+
+
+def parse_float(token: str, path: str | PathLike[str], position: str, what: str = "a number") -> float:
+    """Parse one float, or raise :class:`ParseError` saying what was expected and found."""
+    try:
+        return float(token.strip())
+    except ValueError:
+        raise ParseError(path, f"expected {what}, found {token.strip()[:40]!r}", position=position) from None
+
+
+def parse_int(token: str, path: str | PathLike[str], position: str, what: str = "an integer") -> int:
+    """Parse one integer, or raise :class:`ParseError` saying what was expected and found."""
+    try:
+        return int(token.strip())
+    except ValueError:
+        raise ParseError(path, f"expected {what}, found {token.strip()[:40]!r}", position=position) from None
