@@ -566,6 +566,47 @@ class Spectrum:
         for index in np.ndindex(*self.leading_shape):
             yield index, self.isel(**dict(zip(self.dims, index)))
 
+    def summary(self) -> dict[str, Any]:
+        """A JSON-safe description: technique, format, signal, axis, shape, dims, coords, meta,
+        source and history (what ``specssb info --json`` prints for each spectrum)."""
+        from specssb._io import jsonable
+
+        values = self.axis.values
+        return jsonable(
+            {
+                "technique": self.technique,
+                "format": self.source.format if self.source else None,
+                "signal": self.signal,
+                "signal_unit": self.signal_unit,
+                "dtype": "complex" if np.iscomplexobj(self.data) else "real",
+                "axis": {
+                    "name": self.axis.name,
+                    "unit": self.axis.unit,
+                    "size": self.axis.size,
+                    "min": float(values.min()),
+                    "max": float(values.max()),
+                    "first": float(values[0]),
+                    "last": float(values[-1]),
+                },
+                "shape": list(self.shape),
+                "dims": [*self.dims, self.axis.name],
+                "coords": {
+                    name: {
+                        "dim": c.dim,
+                        "unit": c.unit,
+                        "size": int(c.values.size),
+                        "first": c.values[0] if c.values.size else None,
+                        "last": c.values[-1] if c.values.size else None,
+                    }
+                    for name, c in self.coords.items()
+                },
+                "meta": dict(self.meta),
+                "source": self.source,
+                "history": [step.to_dict() for step in self.history],
+            },
+            max_array=16,
+        )
+
     # ------------------------------------------------------------------ repr
     def __repr__(self) -> str:
         label = ", ".join(

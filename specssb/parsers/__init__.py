@@ -7,6 +7,7 @@ Public entry points: :func:`read` (Spectra), :func:`read_cycler` (cycler tables)
 from specssb.parsers._registry import (
     ENTRY_POINT_GROUP,
     FormatInfo,
+    discover,
     formats,
     get_format,
     read,
@@ -28,6 +29,7 @@ from specssb.parsers import (  # noqa: E402,F401  isort: skip
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FormatInfo",
+    "discover",
     "formats",
     "get_format",
     "read",

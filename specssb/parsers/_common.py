@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from os import PathLike
 from pathlib import Path
 
 from specssb._version import __version__
-from specssb.errors import ParseError
+from specssb.errors import ConfigError, ParseError
 from specssb.parsers._registry import sha256_of
 from specssb.spectrum import Source
 
-__all__ = ["decode_text", "make_source", "parse_float", "parse_int", "read_bytes"]
+__all__ = ["decode_text", "make_source", "parse_float", "parse_int", "read_bytes", "time_zone"]
 
 
 def make_source(
@@ -80,3 +81,19 @@ def parse_int(token: str, path: str | PathLike[str], position: str, what: str = 
         return int(token.strip())
     except ValueError:
         raise ParseError(path, f"expected {what}, found {token.strip()[:40]!r}", position=position) from None
+
+
+def time_zone(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA time zone ``name`` (for instrument clocks that write local time).
+
+    Raises
+    ------
+    ConfigError
+        For a name the zone database does not know.
+    """
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown time zone {name!r} (use an IANA name such as 'Europe/Paris')", key="timezone"
+        ) from exc

@@ -38,6 +38,7 @@ from specssb.spectrum import TECHNIQUES, Spectrum
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FormatInfo",
+    "discover",
     "formats",
     "get_format",
     "read",
@@ -447,3 +448,46 @@ def _update_with_file(digest: Any, path: Path) -> None:
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
+
+
+#: File names never taken for instrument files when walking a folder.
+_NOT_DATA = {"readme.md", "readme.txt", "provenance.md", "sha256sums", "license", ".ds_store"}
+
+
+def discover(folder: str | PathLike[str]) -> list[tuple[Path, FormatInfo | None, str]]:
+    """Walk a folder and list what each item is, without reading any data.
+
+    Folder formats (a Bruker experiment) count as one item and are not descended into.
+    Hidden items, README/PROVENANCE files and Python scripts are ignored.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+
+    Returns
+    -------
+    list of (Path, FormatInfo or None, str)
+        Each item, its format (None when no format claims it) and, for None, the reason.
+    """
+    root = Path(folder)
+    found: list[tuple[Path, FormatInfo | None, str]] = []
+    folder_formats = [f for f in formats() if not f.extensions and f.sniff is not None]
+
+    def walk(directory: Path) -> None:
+        for item in sorted(directory.iterdir()):
+            if item.name.startswith((".", "_")) or item.name.lower() in _NOT_DATA:
+                continue
+            if item.is_dir():
+                claimed = [f for f in folder_formats if f.matches_content(item, b"")]
+                if claimed:
+                    found.append((item, claimed[0], ""))
+                else:
+                    walk(item)
+            elif item.suffix.lower() != ".py":
+                try:
+                    found.append((item, sniff(item), ""))
+                except (UnknownFormatError, ParseError) as exc:
+                    found.append((item, None, str(exc)))
+
+    walk(root)
+    return found

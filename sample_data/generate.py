@@ -1,0 +1,265 @@
+"""Generate the sample operando session in real instrument formats (deterministic, seeded).
+
+The session: an all-solid-state cell ``cell01`` (NMC811 | Li6PS5Cl | Li-In) cycled ten times
+(galvanostatic, 0.1 mA between 3.0 and 4.3 V) while it was measured by four techniques. The
+sulfide electrolyte decomposes at the interfaces as it cycles: the Li2S and Li3P fractions grow,
+and Li metal microstructures appear at the anode. The ground truth written to ``truth.json``
+lets later issues check that fitting recovers what was put in.
+
+Run ``python sample_data/generate.py`` (or ``make sample-data``); the output is committed and a
+test regenerates it and checks the bytes are identical.
+
+Physical values used (see ``../shared/notes/``): S 2p3/2 of PS4^3- 161.7 eV and of Li2S
+160.2 eV (spin-orbit splitting 1.18 eV, 2:1), P 2p3/2 of PS4^3- 132.0 eV and of Li3P 127.0 eV
+(0.87 eV, 2:1), adventitious C 1s 284.8 eV; S K-edge e0 2472 eV; 7Li Knight shift of Li metal
+258 ppm; PS4^3- Raman band 425 cm-1 and Li2S 372 cm-1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from writers.biologic import write_biologic_mpt  # noqa: E402
+from writers.bruker import write_bruker_1d  # noqa: E402
+from writers.vamas import write_vamas  # noqa: E402
+from writers.xdi import write_xdi  # noqa: E402
+
+SEED = 20260302
+START = dt.datetime(2026, 3, 2, 8, 0, 0, tzinfo=dt.UTC)  # cycler clock is on UTC
+CYCLE_HOURS = 10.0  # one charge + one discharge at C/10 on a 1 mAh cell
+N_CYCLES = 10
+SAMPLE = "cell01 NMC811|Li6PS5Cl|Li-In"
+
+#: Fraction of the electrolyte's sulfur found as Li2S after n cycles (the interphase grows).
+def li2s_fraction(cycle: int) -> float:
+    return 0.05 + 0.25 * (1.0 - np.exp(-cycle / 4.0))
+
+
+def li3p_fraction(cycle: int) -> float:
+    return 0.02 + 0.12 * (1.0 - np.exp(-cycle / 4.0))
+
+
+def li_metal_amplitude(cycle: int) -> float:
+    return 0.0 if cycle == 0 else 0.02 * cycle
+
+
+def acquired(cycle: int, minutes: float = 0.0) -> dt.datetime:
+    """Spectra are measured at the end of each cycle's discharge (cycle 0: before cycling)."""
+    hours = cycle * CYCLE_HOURS
+    return START + dt.timedelta(hours=hours, minutes=minutes)
+
+
+# ------------------------------------------------------------------------------- XPS
+def gl(x: np.ndarray, center: float, fwhm: float, mix: float = 0.3) -> np.ndarray:
+    """Pseudo-Voigt (GL) of unit height: (1-mix) Gaussian + mix Lorentzian."""
+    gauss = np.exp(-4.0 * np.log(2.0) * ((x - center) / fwhm) ** 2)
+    lorentz = 1.0 / (1.0 + 4.0 * ((x - center) / fwhm) ** 2)
+    return (1.0 - mix) * gauss + mix * lorentz
+
+
+def doublet(x: np.ndarray, center: float, split: float, fwhm: float) -> np.ndarray:
+    return gl(x, center, fwhm) + 0.5 * gl(x, center + split, fwhm)
+
+
+def shirley_like(x: np.ndarray, peaks: np.ndarray, step: float) -> np.ndarray:
+    """A background rising towards high binding energy in proportion to the peak area above."""
+    order = np.argsort(x)
+    cumulative = np.cumsum(peaks[order])
+    background = np.empty_like(x)
+    background[order] = step * cumulative / cumulative[-1]
+    return background
+
+
+def xps_block(region: str, element: str, transition: str, be: np.ndarray, signal: np.ndarray,
+              cycle: int, minutes: float, rng: np.random.Generator, *, offset: float) -> dict:
+    hv, phi = 1486.6, 4.5
+    counts = rng.poisson(offset + signal).astype(float)
+    # Analysers store KE referenced to the spectrometer (work function already applied):
+    # BE = hv - KE, as Prodigy, CasaXPS and Kratos files show (see parsers/xps_vamas.py).
+    ke = hv - be  # be decreasing -> ke increasing, as the analyser scans
+    return {
+        "region": region,
+        "element": element,
+        "transition": transition,
+        "sample": SAMPLE,
+        "acquired_at": acquired(cycle, minutes),
+        "excitation_energy_ev": hv,
+        "source_label": "Al Ka mono",
+        "analyser_mode": "FAT",
+        "pass_energy_ev": 20.0,
+        "work_function_ev": phi,
+        "kinetic_energy_start_ev": float(ke[0]),
+        "step_ev": float(ke[1] - ke[0]),
+        "counts": counts,
+        "dwell_time_s": 0.1,
+        "n_scans": 10,
+        "comment": f"cycle {cycle}, after discharge to 3.0 V; transferred under Ar",
+    }
+
+
+def make_xps(cycle: int, rng: np.random.Generator) -> tuple[list[dict], dict]:
+    be_s = np.round(np.arange(170.0, 155.0 - 1e-9, -0.1), 3)
+    f_li2s = li2s_fraction(cycle)
+    s_peaks = 4000.0 * ((1 - f_li2s) * doublet(be_s, 161.7, 1.18, 1.1) + f_li2s * doublet(be_s, 160.2, 1.18, 1.0))
+    s_signal = s_peaks + shirley_like(-be_s, s_peaks, 300.0)
+    be_p = np.round(np.arange(138.0, 123.0 - 1e-9, -0.1), 3)
+    f_li3p = li3p_fraction(cycle)
+    p_peaks = 2500.0 * ((1 - f_li3p) * doublet(be_p, 132.0, 0.87, 1.1) + f_li3p * doublet(be_p, 127.0, 0.87, 1.2))
+    p_signal = p_peaks + shirley_like(-be_p, p_peaks, 150.0)
+    be_c = np.round(np.arange(292.0, 280.0 - 1e-9, -0.1), 3)
+    c_peaks = 1500.0 * gl(be_c, 284.8, 1.3) + 300.0 * gl(be_c, 286.3, 1.4) + 150.0 * gl(be_c, 288.9, 1.4)
+    c_signal = c_peaks + shirley_like(-be_c, c_peaks, 80.0)
+    blocks = [
+        xps_block("S 2p", "S", "2p", be_s, s_signal, cycle, 5, rng, offset=800.0),
+        xps_block("P 2p", "P", "2p", be_p, p_signal, cycle, 20, rng, offset=500.0),
+        xps_block("C 1s", "C", "1s", be_c, c_signal, cycle, 35, rng, offset=400.0),
+    ]
+    truth = {"li2s_fraction_of_S": round(f_li2s, 6), "li3p_fraction_of_P": round(f_li3p, 6),
+             "charge_reference_c1s_ev": 284.8}
+    return blocks, truth
+
+
+# ------------------------------------------------------------------------------- XAS
+def sulfur_k_mu(energy: np.ndarray, f_li2s: float) -> np.ndarray:
+    """Normalized S K-edge: argyrodite (white line 2472.6 eV) mixed with Li2S (2471.4, 2475.9)."""
+    def edge(e0: float, width: float) -> np.ndarray:
+        return 0.5 + np.arctan((energy - e0) / width) / np.pi
+
+    def line(center: float, width: float) -> np.ndarray:
+        return np.exp(-0.5 * ((energy - center) / width) ** 2)
+
+    argyrodite = edge(2472.0, 0.8) + 1.6 * line(2472.6, 0.9) + 0.3 * line(2480.0, 3.0)
+    li2s = edge(2471.0, 0.8) + 1.1 * line(2471.4, 0.8) + 0.7 * line(2475.9, 1.5)
+    return (1 - f_li2s) * argyrodite + f_li2s * li2s
+
+
+def make_xas(cycle: int, rng: np.random.Generator) -> tuple[dict, dict]:
+    energy = np.round(np.concatenate([
+        np.arange(2420.0, 2462.0, 2.0), np.arange(2462.0, 2490.0, 0.2), np.arange(2490.0, 2600.0, 1.0),
+    ]), 3)
+    mu = 0.4 + 0.002 * (energy - 2420.0) * 0.05 + 0.8 * sulfur_k_mu(energy, li2s_fraction(cycle))
+    i0 = 2.0e5 * (1.0 - 0.0005 * np.arange(energy.size) / energy.size) + rng.normal(0, 50.0, energy.size)
+    itrans = i0 * np.exp(-mu) * (1.0 + rng.normal(0, 2e-4, energy.size))
+    irefer = itrans * np.exp(-0.6) * (1.0 + rng.normal(0, 2e-4, energy.size))
+    columns = {"i0": np.round(i0, 2), "itrans": np.round(itrans, 3), "irefer": np.round(irefer, 3)}
+    truth = {"li2s_fraction_of_S": round(li2s_fraction(cycle), 6), "e0_ev": 2472.0}
+    return {"energy": energy, "columns": columns}, truth
+
+
+# ------------------------------------------------------------------------------- NMR
+def make_nmr(cycle: int, rng: np.random.Generator) -> tuple[dict, dict]:
+    bf1 = 155.50  # MHz, 7Li at 9.4 T
+    carrier_ppm = 100.0
+    o1_hz = carrier_ppm * bf1
+    sfo1 = bf1 + o1_hz * 1e-6
+    sw_hz, n, grpdly = 100_000.0, 4096, 76
+    t = np.arange(n) / sw_hz
+    lines = [(1.2, 1.0, 600.0), (258.0, li_metal_amplitude(cycle), 1200.0)]  # ppm, amp, FWHM Hz
+    fid = np.zeros(n, complex)
+    for ppm, amplitude, fwhm in lines:
+        offset_hz = (ppm - carrier_ppm) * sfo1
+        fid += amplitude * np.exp(2j * np.pi * offset_hz * t - np.pi * fwhm * t)
+    fid *= 2.0e6
+    fid += rng.normal(0, 2.0e3, n) + 1j * rng.normal(0, 2.0e3, n)
+    recorded = np.roll(fid, grpdly)  # the digital filter delays the echo by GRPDLY points
+    # A TopSpin-like processed spectrum: filter removed, 50 Hz line broadening, FFT, ppm scale.
+    broadened = fid * np.exp(-np.pi * 50.0 * t)
+    broadened[0] *= 0.5
+    spectrum = np.fft.fftshift(np.fft.fft(broadened))[::-1].real  # decreasing frequency
+    offset_ppm = carrier_ppm + (sw_hz / 2.0) / bf1
+    settings = dict(nucleus="7Li", sfo1_mhz=sfo1, bf1_mhz=bf1, sw_hz=sw_hz, o1_hz=o1_hz,
+                    grpdly=float(grpdly), spectrum=np.round(spectrum), offset_ppm=offset_ppm)
+    truth = {"li_metal_shift_ppm": 258.0, "li_metal_relative_amplitude": li_metal_amplitude(cycle),
+             "electrolyte_shift_ppm": 1.2}
+    return {"fid": np.round(recorded.real) + 1j * np.round(recorded.imag), **settings}, truth
+
+
+# ------------------------------------------------------------------------------ echem
+def make_cycler() -> pd.DataFrame:
+    """GCPL at 0.1 mA between 3.0 and 4.3 V, ten cycles, one record every 3 minutes."""
+    capacity_mah, current_ma, dt_s = 1.0, 0.1, 180.0
+    rows = []
+    time_s, q = 0.0, 0.0
+    for cycle in range(N_CYCLES):
+        fade = 1.0 - 0.01 * cycle
+        for half, sign in ((0, 1.0), (1, -1.0)):
+            duration = CYCLE_HOURS / 2 * 3600.0
+            steps = int(duration / dt_s)
+            for k in range(steps):
+                frac = (k + 1) / steps
+                soc = frac * fade if sign > 0 else fade * (1.0 - frac)
+                voltage = 3.45 + 0.75 * soc + 0.08 * np.tanh((soc - 0.1) * 12) + sign * 0.04
+                q += sign * current_ma * dt_s / 3600.0
+                time_s += dt_s
+                rows.append({
+                    "mode": 1, "ox/red": 1 if sign > 0 else 0, "error": 0,
+                    "control changes": 1 if k == 0 else 0, "Ns changes": 1 if k == 0 else 0,
+                    "counter inc.": 0, "Ns": 1 + half, "time/s": time_s,
+                    "control/V/mA": sign * current_ma, "Ewe/V": round(voltage, 5),
+                    "I/mA": round(sign * current_ma, 6), "dq/mA.h": round(sign * current_ma * dt_s / 3600, 7),
+                    "(Q-Qo)/mA.h": round(q, 7), "cycle number": cycle,
+                })
+    return pd.DataFrame(rows)
+
+
+def _target(out: Path, name: str) -> Path:
+    path = out / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def main(out: Path = HERE) -> None:
+    """Write every sample file under ``out`` (default: this folder)."""
+    rng = np.random.default_rng(SEED)
+    truth: dict[str, dict] = {}
+    for cycle in (0, 10):
+        blocks, t = make_xps(cycle, rng)
+        name = f"xps/cell01_cycle{cycle:02d}.vms"
+        write_vamas(_target(out, name), blocks, comment_lines=(f"specssb sample session, {SAMPLE}",))
+        truth[name] = {"cycle": cycle, **t}
+    for cycle in (0, 5, 10):
+        xas, t = make_xas(cycle, rng)
+        name = f"xas/cell01_S_K_cycle{cycle:02d}.xdi"
+        write_xdi(_target(out, name), xas["energy"], xas["columns"], element="S", edge="K", sample=SAMPLE,
+                  acquired_at=acquired(cycle, 50), comments=[f"operando S K-edge, cycle {cycle}"])
+        truth[name] = {"cycle": cycle, **t}
+    for cycle in (0, 10):
+        nmr, t = make_nmr(cycle, rng)
+        name = f"nmr/cell01_7Li/{cycle + 1}"  # TopSpin dataset/EXPNO; EXPNO = cycle + 1
+        write_bruker_1d(_target(out, name), nmr.pop("fid"), acquired_at=acquired(cycle, 70),
+                        title=f"{SAMPLE} 7Li static, cycle {cycle}", **nmr)
+        truth[name] = {"cycle": cycle, **t}
+    table = make_cycler()
+    write_biologic_mpt(_target(out, "echem/cell01_GCPL.mpt"), table, acquired_at=START.replace(tzinfo=None))
+    truth["echem/cell01_GCPL.mpt"] = {"cycles": N_CYCLES, "current_ma": 0.1, "capacity_fade_per_cycle": 0.01}
+    try:  # the Raman writer is optional while WDF writing is being validated
+        from writers.wdf import write_wdf
+    except ImportError:
+        write_wdf = None
+    if write_wdf is not None:
+        shift, ny, nx = np.round(np.linspace(650.0, 150.0, 501), 4), 4, 5
+        yy, xx = np.mgrid[0:ny, 0:nx]
+        f_li2s = np.clip(0.6 - 0.2 * np.hypot(yy, xx), 0.0, None)  # decomposition near a corner
+        band = lambda c, w: 1.0 / (1.0 + 4.0 * ((shift - c) / w) ** 2)  # noqa: E731
+        maps = 2000.0 * ((1 - f_li2s)[..., None] * band(425.0, 10.0) + f_li2s[..., None] * 0.6 * band(372.0, 12.0))
+        maps = rng.poisson(maps + 300.0).astype(float)
+        name = "raman/cell01_map_cycle10.wdf"
+        write_wdf(_target(out, name), maps, shift, axis_unit="raman_shift", laser_wavelength_nm=532.0,
+                  x_um=np.arange(nx) * 2.0, y_um=np.arange(ny) * 2.0, title=f"{SAMPLE} cathode map",
+                  acquired_at=acquired(10, 90))
+        truth[name] = {"cycle": 10, "li2s_fraction_map": np.round(f_li2s, 6).tolist(),
+                       "bands_cm-1": {"PS4": 425.0, "Li2S": 372.0}}
+    (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

@@ -1,0 +1,88 @@
+"""Output helpers: atomic file writes and JSON-safe conversion of metadata (private)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+__all__ = ["atomic_path", "atomic_write_text", "jsonable", "to_json"]
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it is renamed onto ``target``.
+
+    A crash or an exception leaves ``target`` as it was (absent or the previous version) and
+    removes the temporary file, so a reader never sees a half-written output.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as stream:  # make the bytes durable before the rename
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    with atomic_path(target) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def atomic_write_with(target: str | os.PathLike[str], write: Callable[[IO[str]], None]) -> None:
+    """Call ``write(stream)`` on a text stream whose content replaces ``target`` atomically."""
+    with atomic_path(target) as temporary, open(temporary, "w", encoding="utf-8", newline="") as s:
+        write(s)
+
+
+def jsonable(value: Any, *, max_array: int | None = None) -> Any:
+    """Convert metadata to JSON-safe values.
+
+    numpy scalars become Python numbers, arrays lists (or a short summary when larger than
+    ``max_array``), datetimes ISO 8601 strings, dataclasses dicts, NaN and infinities ``None``.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, max_array=max_array) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return jsonable(asdict(value), max_array=max_array)
+    if isinstance(value, np.ndarray):
+        if max_array is not None and value.size > max_array:
+            return {"array": {"shape": list(value.shape), "dtype": str(value.dtype)}}
+        return jsonable(value.tolist(), max_array=max_array)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, max_array=max_array) for v in value]
+    if isinstance(value, np.generic):
+        return jsonable(value.item(), max_array=max_array)
+    if isinstance(value, complex):
+        return {"real": jsonable(value.real), "imag": jsonable(value.imag)}
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+def to_json(value: Any, *, max_array: int | None = None) -> str:
+    """``json.dumps(jsonable(value))`` with indentation, for files and ``--json`` output."""
+    return json.dumps(jsonable(value, max_array=max_array), indent=2, ensure_ascii=False)

@@ -1,0 +1,360 @@
+"""The ``specssb`` command: a thin layer over the library.
+
+Exit codes: 0 success; 1 an error (one line ``ErrorName: message`` on stderr); 2 a usage error;
+3 a batch that finished but skipped bad inputs (each listed on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from specssb import parsers
+from specssb._io import atomic_write_text, jsonable, to_json
+from specssb._version import __version__
+from specssb.errors import SpecssbError
+from specssb.export import EXPORT_FORMATS, output_names, write_spectrum, write_table
+from specssb.spectrum import Spectrum, meta_key_table
+
+__all__ = ["app", "main"]
+
+EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
+
+app = typer.Typer(
+    name="specssb",
+    help="XPS, XAS, NMR and Raman processing for solid-state battery studies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Wide enough for a table of paths and axes when the output goes to a file or a pipe.
+_out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"specssb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """XPS, XAS, NMR and Raman processing for solid-state battery studies."""
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Warnings as one line each on stderr: ``MetadataWarning: <message>``."""
+    _err.print(f"{category.__name__}: {message}", markup=False)
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    _err.print(f"{type(exc).__name__}: {exc}", markup=False)
+    raise typer.Exit(EXIT_ERROR)
+
+
+# ------------------------------------------------------------------------- reading
+@dataclass
+class _Read:
+    """What one input gave: Spectra, or a cycler table."""
+
+    path: Path
+    format: str
+    spectra: list[Spectrum] = field(default_factory=list)
+    table: Any = None
+
+
+def _read_any(path: Path, format_name: str | None) -> _Read:
+    info = parsers.get_format(format_name) if format_name else parsers.sniff(path)
+    if info.technique == "echem":
+        return _Read(path, info.name, table=parsers.read_cycler(path, format=info.name))
+    return _Read(path, info.name, spectra=parsers.read(path, format=info.name))
+
+
+def _read_batch(
+    paths: Iterable[Path], format_name: str | None, *, label: str
+) -> tuple[list[_Read], list[tuple[Path, SpecssbError]]]:
+    """Read every input, going on past bad ones; return the good results and the failures."""
+    paths = list(paths)
+    good: list[_Read] = []
+    bad: list[tuple[Path, SpecssbError]] = []
+    show = sys.stderr.isatty() and len(paths) > 1
+    for path in track(paths, description=label, console=_err, disable=not show, transient=True):
+        try:
+            good.append(_read_any(path, format_name))
+        except SpecssbError as exc:
+            bad.append((path, exc))
+    return good, bad
+
+
+def _finish(good: list[Any], bad: list[tuple[Path, SpecssbError]]) -> None:
+    """Report failures; exit 1 when nothing succeeded, 3 when some inputs were skipped."""
+    for _, exc in bad:
+        _err.print(f"{type(exc).__name__}: {exc}", markup=False)
+    if bad and not good:
+        raise typer.Exit(EXIT_ERROR)
+    if bad:
+        _err.print(f"{len(bad)} of {len(good) + len(bad)} inputs skipped", markup=False)
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _table_summary(result: _Read) -> dict[str, Any]:
+    table = result.table
+    times = table["Date Time"] if "Date Time" in table else None
+    return jsonable(
+        {
+            "technique": "echem",
+            "format": result.format,
+            "rows": int(len(table)),
+            "columns": [str(c) for c in table.columns],
+            "start": times.iloc[0] if times is not None and len(times) else None,
+            "end": times.iloc[-1] if times is not None and len(times) else None,
+            "cycles": int(table["Cycle Count / 1"].nunique()) if "Cycle Count / 1" in table else None,
+            "source": table.attrs.get("source"),
+        }
+    )
+
+
+def _label(meta: Any) -> str:
+    """What a spectrum is of: the XPS region, the XAS element and edge, or the NMR nucleus."""
+    if meta.get("region"):
+        return str(meta["region"])
+    if meta.get("element"):
+        return " ".join(str(meta[k]) for k in ("element", "edge") if meta.get(k))
+    return str(meta.get("nucleus") or meta.get("title") or "")
+
+
+def _describe(spectrum: Spectrum) -> str:
+    axis = spectrum.axis
+    label = _label(spectrum.meta)
+    shape = "×".join(str(n) for n in spectrum.shape)
+    block = spectrum.source.block if spectrum.source and spectrum.source.block is not None else ""
+    return (
+        f"  {spectrum.technique:5} {label or '-':14} {axis.name} {axis.values[0]:.6g}→"
+        f"{axis.values[-1]:.6g} {axis.unit}  shape {shape} {spectrum.signal}"
+        + (f"  [{block}]" if block != "" else "")
+    )
+
+
+# ------------------------------------------------------------------------ commands
+FilesArg = Annotated[
+    list[Path], typer.Argument(help="Instrument files or Bruker experiment folders.", metavar="FILE...", show_default=False)
+]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", "-f", help="Format name (see 'specssb formats'); sniffed by default.")
+]
+
+
+@app.command()
+def formats(
+    details: Annotated[bool, typer.Option("--details", help="Also list each reader's options.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown table of docs/formats.md.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List every registered file format."""
+    found = parsers.formats()
+    if markdown:
+        typer.echo(formats_markdown())
+        return
+    if as_json:
+        typer.echo(
+            to_json(
+                [
+                    {
+                        "name": f.name,
+                        "technique": f.technique,
+                        "extensions": list(f.extensions),
+                        "magic": [m.decode("latin-1") for m in f.magic],
+                        "description": f.description,
+                        "options": {k: {"default": d, "type": t} for k, (d, t) in f.options.items()},
+                    }
+                    for f in found
+                ]
+            )
+        )
+        return
+    table = Table("format", "technique", "extensions", "description")
+    for f in found:
+        table.add_row(f.name, f.technique, " ".join(f.extensions) or "(folder)", f.description)
+        if details:
+            for name, (default, kind) in f.options.items():
+                table.add_row("", "", f"  --{name}", f"{kind} = {default!r}")
+    _out.print(table)
+
+
+def formats_markdown() -> str:
+    """The Markdown text of ``docs/formats.md`` (generated, kept true by a test)."""
+    lines = [
+        "# Formats",
+        "",
+        "Generated by `specssb formats --markdown`; do not edit by hand.",
+        "",
+        "| format | technique | extensions | content sniffed by | description | reader options |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in parsers.formats():
+        sniffed = ", ".join(f"`{m.decode('latin-1')}`" for m in f.magic)
+        if f.sniff is not None:
+            sniffed = ", ".join(filter(None, [sniffed, "content test"]))
+        options = ", ".join(f"`{k}={d!r}`" for k, (d, _) in f.options.items()) or "-"
+        lines.append(
+            f"| `{f.name}` | {f.technique} | {' '.join(f.extensions) or '(folder)'} | "
+            f"{sniffed or '-'} | {f.description} | {options} |"
+        )
+    lines += ["", "## Normalized metadata keys", "", meta_key_table(), ""]
+    return "\n".join(lines)
+
+
+@app.command()
+def info(
+    files: FilesArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per spectrum.")] = False,
+    format_name: FormatOpt = None,
+) -> None:
+    """Show what each file holds: technique, axis, shape, metadata, provenance."""
+    good, bad = _read_batch(files, format_name, label="reading")
+    if as_json:
+        items: list[Any] = []
+        for result in good:
+            if result.table is not None:
+                items.append(_table_summary(result))
+            items.extend(s.summary() for s in result.spectra)
+        typer.echo(json.dumps(items, indent=2, ensure_ascii=False))
+    else:
+        for result in good:
+            _out.print(f"{result.path} ({result.format})", markup=False)
+            if result.table is not None:
+                summary = _table_summary(result)
+                _out.print(
+                    f"  echem {summary['rows']} records, {summary['cycles']} cycles, "
+                    f"{summary['start']} → {summary['end']}",
+                    markup=False,
+                )
+            for spectrum in result.spectra:
+                _out.print(_describe(spectrum), markup=False)
+    _finish(good, bad)
+
+
+@app.command()
+def convert(
+    files: FilesArg,
+    to: Annotated[str, typer.Option("--to", help=f"Output format: {', '.join(EXPORT_FORMATS)}.")] = "csv",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")] = Path("."),
+    format_name: FormatOpt = None,
+) -> None:
+    """Convert instrument files to CSV, Parquet or JSON, one output per spectrum."""
+    if to not in EXPORT_FORMATS:
+        _err.print(f"Usage error: --to must be one of {', '.join(EXPORT_FORMATS)}, not {to!r}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    good, bad = _read_batch(files, format_name, label="converting")
+    for result in good:
+        try:
+            if result.table is not None:
+                typer.echo(write_table(result.table, out / f"{result.path.stem}.{to}", to=to))
+            for spectrum, name in zip(result.spectra, output_names(result.spectra, str(result.path), to)):
+                typer.echo(write_spectrum(spectrum, out / name, to=to))
+        except SpecssbError as exc:
+            bad.append((result.path, exc))
+        except OSError as exc:
+            _fail(exc)
+    _finish(good, bad)
+
+
+@app.command()
+def demo(
+    data: Annotated[Path, typer.Option("--data", help="Folder of sample files.")] = Path("sample_data"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("demo_output"),
+) -> None:
+    """Read every sample file and write an inventory report (the main job so far)."""
+    if not data.is_dir():
+        _fail(FileNotFoundError(f"{data}: no such folder (run from the repository, or pass --data)"))
+    items = parsers.discover(data)
+    unknown = [(p, why) for p, f, why in items if f is None]
+    good, bad = _read_batch([p for p, f, _ in items if f is not None], None, label="reading samples")
+    table = Table("file", "format", "technique", "what", "axis", "shape", "acquired (UTC)",
+                  title=f"specssb demo: {data}")
+    inventory: list[dict[str, Any]] = []
+    for result in good:
+        relative = str(result.path.relative_to(data))
+        if result.table is not None:
+            summary = _table_summary(result)
+            table.add_row(relative, result.format, "echem", f"{summary['cycles']} cycles",
+                          "time", f"{summary['rows']} rows", _when(summary["start"]))
+            inventory.append({"file": relative, **summary})
+        for spectrum in result.spectra:
+            label = _label(spectrum.meta)
+            axis = spectrum.axis
+            table.add_row(relative, result.format, spectrum.technique, label or "-",
+                          f"{axis.name} {axis.values.min():.5g}–{axis.values.max():.5g} {axis.unit}",
+                          "×".join(map(str, spectrum.shape)), _when(spectrum.meta.get("acquired_at")))
+            inventory.append({"file": relative, **spectrum.summary()})
+    _out.print(table)
+    report = {
+        "specssb": __version__,
+        "data": str(data),
+        "spectra": inventory,
+        "failed": [{"file": str(p), "error": f"{type(e).__name__}: {e}"} for p, e in bad],
+        "not_recognised": [{"file": str(p), "reason": why} for p, why in unknown],
+    }
+    atomic_write_text(out / "inventory.json", to_json(report) + "\n")
+    atomic_write_text(out / "inventory.md", _inventory_markdown(report))
+    _out.print(f"report written to {out / 'inventory.md'} and {out / 'inventory.json'}", markup=False)
+    _finish(good, bad)
+
+
+def _when(value: Any) -> str:
+    """A timestamp to the minute, for tables ('' when unknown)."""
+    if value is None:
+        return ""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:16].replace("T", " ")
+
+
+def _inventory_markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"# specssb demo report ({report['specssb']})",
+        "",
+        f"Every file in `{report['data']}`, read and normalized to the common Spectrum object.",
+        "",
+        "| file | technique | what | axis | shape |",
+        "|---|---|---|---|---|",
+    ]
+    for item in report["spectra"]:
+        if item["technique"] == "echem":
+            lines.append(f"| {item['file']} | echem | {item['cycles']} cycles | time | {item['rows']} rows |")
+            continue
+        what = _label(item["meta"])
+        axis = item["axis"]
+        lines.append(
+            f"| {item['file']} | {item['technique']} | {what or '-'} | {axis['name']} "
+            f"{axis['min']:.5g}–{axis['max']:.5g} {axis['unit']} | {'×'.join(map(str, item['shape']))} |"
+        )
+    for failure in report["failed"]:
+        lines.append(f"\n**failed**: {failure['file']}: {failure['error']}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """Entry point of the ``specssb`` script."""
+    try:
+        app()
+    except SpecssbError as exc:  # anything a command did not handle itself
+        _err.print(f"{type(exc).__name__}: {exc}", markup=False)
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,73 @@
+"""The committed sample session is exactly what its generator writes, and every file reads."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+import specssb
+from specssb.parsers import discover
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_data"
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location("sample_generate", SAMPLES / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _instrument_items(root: Path):
+    """What discover() finds, less the ground-truth file (which no format claims)."""
+    return [item for item in discover(root) if item[0].name != "truth.json"]
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "writers" not in p.parts and p.suffix != ".py" and p.name != "README.md"
+        and "__pycache__" not in p.parts
+    }
+
+
+def test_generator_reproduces_the_committed_files(tmp_path):
+    _load_generator().main(tmp_path)
+    committed, regenerated = _files(SAMPLES), _files(tmp_path)
+    assert sorted(regenerated) == sorted(committed)
+    changed = [name for name in committed if committed[name] != regenerated[name]]
+    assert not changed, f"regenerate with 'make sample-data': {changed}"
+
+
+def test_every_sample_file_reads_and_is_described_in_the_readme():
+    readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    items = _instrument_items(SAMPLES)
+    assert items and all(info is not None for _, info, _ in items), items
+    for path, info, _ in items:
+        relative = str(path.relative_to(SAMPLES))
+        assert relative in readme, f"{relative} is not described in sample_data/README.md"
+        if info.technique == "echem":
+            assert len(specssb.read_cycler(path)) > 0
+        else:
+            assert specssb.read(path)
+
+
+def test_truth_names_every_sample():
+    truth = json.loads((SAMPLES / "truth.json").read_text())
+    names = {str(p.relative_to(SAMPLES)) for p, _, _ in _instrument_items(SAMPLES)}
+    assert names == set(truth)
+
+
+@pytest.mark.parametrize("cycle", [0, 10])
+def test_xps_samples_carry_the_regions_and_acquisition_times(cycle):
+    regions = specssb.read(SAMPLES / "xps" / f"cell01_cycle{cycle:02d}.vms")
+    assert [r.meta["region"] for r in regions] == ["S 2p", "P 2p", "C 1s"]
+    assert all(r.axis.name == "binding_energy" for r in regions)
+    s2p = regions[0].axis.values
+    assert s2p.max() == pytest.approx(170.0, abs=1e-6) and s2p.min() == pytest.approx(155.0, abs=1e-6)
+    assert regions[0].meta["acquired_at"].year == 2026
