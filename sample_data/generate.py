@@ -230,7 +230,8 @@ def main(out: Path = HERE) -> None:
         xas, t = make_xas(cycle, rng)
         name = f"xas/cell01_S_K_cycle{cycle:02d}.xdi"
         write_xdi(_target(out, name), xas["energy"], xas["columns"], element="S", edge="K", sample=SAMPLE,
-                  acquired_at=acquired(cycle, 50), comments=[f"operando S K-edge, cycle {cycle}"])
+                  acquired_at=acquired(cycle, 50), facility="Simulated Light Source",
+                  beamline="BL-S (simulated)", comments=[f"operando S K-edge, cycle {cycle}"])
         truth[name] = {"cycle": cycle, **t}
     for cycle in (0, 10):
         nmr, t = make_nmr(cycle, rng)
