@@ -1,0 +1,1 @@
+"""Fitting: line shapes, backgrounds, recipes, engines."""

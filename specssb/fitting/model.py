@@ -1,0 +1,411 @@
+"""A recipe compiled into one evaluable peak model with linear parameter ties.
+
+Both engines use this object, so they fit exactly the same function:
+
+* the batched Levenberg–Marquardt engine (:mod:`specssb.fitting.engine`) evaluates it and its
+  analytic Jacobian for ``(n_spectra, n_points)`` at once;
+* the lmfit engine wraps the same evaluation in an :class:`lmfit.Model`.
+
+Parameters
+----------
+Every component parameter of the recipe is a *full* parameter named ``<component>_<name>``
+(``li2s_center``). Each full parameter is either free, fixed, or tied linearly to another one
+(``target = factor × source + offset``, as recipes write ties and doublets). Chains of ties are
+resolved, so the full vector is an affine map of the free vector::
+
+    full = M @ free + c        (M: one non-zero per row at most)
+
+Fitted backgrounds add their own full parameters (``background_level``, ``background_slope``,
+``background_shirley``), free unless the recipe fixes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from specssb.errors import ConfigError
+
+__all__ = ["CompiledModel", "FullParameter", "compile_recipe"]
+
+#: Background terms that can be optimized inside the model, and their parameters.
+FITTED_BACKGROUND_TERMS: Mapping[str, tuple[str, ...]] = {
+    "none": (),
+    "constant": ("background_level",),
+    "linear": ("background_level", "background_slope"),
+    "shirley": ("background_level", "background_shirley"),
+}
+
+
+@dataclass(frozen=True)
+class FullParameter:
+    """One model parameter after the recipe's ties are resolved.
+
+    Attributes
+    ----------
+    name : str
+        ``<component>_<parameter>`` or ``background_<term>``.
+    component : str
+        Component name, or ``"background"``.
+    parameter : str
+        Parameter of the line shape (``height``, ``center`` …) or background term.
+    value, lower, upper : float
+        Starting value (NaN for a height the recipe asks to guess from the data) and bounds
+        (``-inf``/``inf`` when unbounded).
+    free_index : int or None
+        Index in the free vector, for a free parameter or one tied to a free parameter.
+    factor, offset : float
+        ``value = factor × free[free_index] + offset`` (``factor = 0`` for a fixed one).
+    tie : str or None
+        Human-readable tie, e.g. ``"0.5 * ps4_height"``, for the lmfit expression.
+    """
+
+    name: str
+    component: str
+    parameter: str
+    value: float
+    lower: float
+    upper: float
+    free_index: int | None
+    factor: float
+    offset: float
+    tie: str | None = None
+
+
+@dataclass(frozen=True)
+class _Component:
+    name: str
+    species: str
+    shape_name: str
+    columns: tuple[int, ...]  # full-parameter index of each of shape.parameters
+
+    @property
+    def shape(self) -> Any:
+        """The :class:`~specssb.fitting.lineshapes.LineShape` (looked up by name, so a compiled
+        model pickles to worker processes as plain data)."""
+        from specssb.fitting.lineshapes import get_lineshape
+
+        return get_lineshape(self.shape_name)
+
+
+@dataclass
+class CompiledModel:
+    """A recipe as an evaluable model: components, background term, parameter map.
+
+    Use :func:`compile_recipe` to build one.
+    """
+
+    components: list[_Component]
+    parameters: list[FullParameter]
+    background_term: str
+    background_columns: tuple[int, ...]
+    recipe_name: str = ""
+    recipe_hash: str = ""
+    _matrix: np.ndarray = field(init=False, repr=False)
+    _constant: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n_free = self.n_free
+        matrix = np.zeros((len(self.parameters), n_free))
+        constant = np.zeros(len(self.parameters))
+        for i, p in enumerate(self.parameters):
+            if p.free_index is not None:
+                matrix[i, p.free_index] = p.factor
+            constant[i] = p.offset
+        self._matrix, self._constant = matrix, constant
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def n_free(self) -> int:
+        """Number of free parameters."""
+        indices = [p.free_index for p in self.parameters if p.free_index is not None]
+        return max(indices) + 1 if indices else 0
+
+    @property
+    def free_names(self) -> list[str]:
+        """Name of each free parameter, in free-vector order."""
+        names = [""] * self.n_free
+        for p in self.parameters:
+            if p.free_index is not None and p.factor == 1.0 and p.offset == 0.0 and p.tie is None:
+                names[p.free_index] = p.name
+        return names
+
+    def free_start(self) -> np.ndarray:
+        """Starting free vector from the recipe's values, shape (n_free,)."""
+        start = np.zeros(self.n_free)
+        for p in self.parameters:
+            if p.tie is None and p.free_index is not None:
+                start[p.free_index] = 0.0 if np.isnan(p.value) else p.value
+        return start
+
+    def start(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Starting free vectors for the spectra ``y`` (m, n): the recipe's values, and for
+        each ``height = "guess"`` the documented guess below.
+
+        Guess: the data (after any subtracted background) at the component's starting
+        center, linearly interpolated, divided by the number of components whose starting
+        centers lie within one starting FWHM of it (including doublet partners, whose heights
+        follow by their ties), and clipped to the height's bounds.
+        """
+        y = np.atleast_2d(y)
+        start = np.broadcast_to(self.free_start(), (y.shape[0], self.n_free)).copy()
+        order = np.argsort(x)
+        centers = {c.name: self._start_of(c, "center") for c in self.components}
+        widths = {c.name: self._start_of(c, "fwhm") for c in self.components}
+        for component in self.components:
+            height = self.parameters[component.columns[0]]
+            if not np.isnan(height.value) or height.free_index is None or height.tie is not None:
+                continue
+            center, width = centers[component.name], widths[component.name]
+            crowd = sum(abs(other - center) <= width for other in centers.values() if np.isfinite(other))
+            at_center = np.array([np.interp(center, x[order], row[order]) for row in y])
+            guess = at_center / max(crowd, 1)
+            start[:, height.free_index] = np.clip(guess, height.lower, height.upper)
+        return start
+
+    def _start_of(self, component: _Component, parameter: str) -> float:
+        """Starting value of a component's parameter, following ties to their source."""
+        index = component.shape.parameters.index(parameter)
+        p = self.parameters[component.columns[index]]
+        if p.free_index is None:
+            return p.offset
+        source = self.free_start()[p.free_index]
+        return p.factor * source + p.offset
+
+    def free_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of the free vector."""
+        lower, upper = np.full(self.n_free, -np.inf), np.full(self.n_free, np.inf)
+        for p in self.parameters:
+            if p.tie is None and p.free_index is not None:
+                lower[p.free_index], upper[p.free_index] = p.lower, p.upper
+        return lower, upper
+
+    def full(self, free: np.ndarray) -> np.ndarray:
+        """Full parameter vectors from free ones: ``(..., n_free) -> (..., n_full)``."""
+        return free @ self._matrix.T + self._constant
+
+    @property
+    def tie_matrix(self) -> np.ndarray:
+        """``M`` in ``full = M @ free + c``, shape (n_full, n_free)."""
+        return self._matrix
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, x: np.ndarray, full: np.ndarray) -> dict[str, np.ndarray]:
+        """Evaluate every part of the model.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n,)
+            The spectral axis.
+        full : ndarray of shape (m, n_full)
+            Full parameter vectors, one row per spectrum.
+
+        Returns
+        -------
+        dict
+            ``components`` (m, k, n), ``peaks`` (m, n) their sum, ``background`` (m, n) the
+            fitted background term (zeros when none), ``envelope`` (m, n).
+        """
+        full = np.atleast_2d(full)
+        parts = np.stack(
+            [c.shape.evaluate(x, *(full[:, j, None] for j in c.columns)) for c in self.components],
+            axis=1,
+        )
+        peaks = parts.sum(axis=1)
+        background = self._background(x, full, peaks)
+        return {
+            "components": parts,
+            "peaks": peaks,
+            "background": background,
+            "envelope": peaks + background,
+        }
+
+    def _background(self, x: np.ndarray, full: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+        columns = self.background_columns
+        if self.background_term == "none":
+            return np.zeros_like(peaks)
+        level = full[:, columns[0], None]
+        if self.background_term == "constant":
+            return np.broadcast_to(level, peaks.shape).copy()
+        if self.background_term == "linear":
+            return level + full[:, columns[1], None] * (x - x[0])
+        return level + full[:, columns[1], None] * (peaks @ self._shirley(x).T)
+
+    def _shirley(self, x: np.ndarray) -> np.ndarray:
+        from specssb.fitting.backgrounds import shirley_operator
+
+        cached = getattr(self, "_shirley_cache", None)
+        if cached is None or cached[0].shape != x.shape or not np.array_equal(cached[0], x):
+            cached = (np.array(x), shirley_operator(x))
+            self._shirley_cache = cached
+        return cached[1]
+
+    def jacobian(self, x: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Envelope and its analytic Jacobian with respect to the free parameters.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n,)
+        free : ndarray of shape (m, n_free)
+
+        Returns
+        -------
+        envelope : ndarray of shape (m, n)
+        jacobian : ndarray of shape (m, n, n_free)
+        """
+        full = self.full(np.atleast_2d(free))
+        m, n = full.shape[0], x.size
+        d_full = np.zeros((m, n, len(self.parameters)))
+        peaks = np.zeros((m, n))
+        for c in self.components:
+            args = [full[:, j, None] for j in c.columns]
+            peaks += c.shape.evaluate(x, *args)
+            for j, derivative in zip(c.columns, c.shape.derivatives(x, *args)):
+                d_full[:, :, j] += derivative
+        background = self._background(x, full, peaks)
+        if self.background_term != "none":
+            cols = self.background_columns
+            d_full[:, :, cols[0]] = 1.0
+            if self.background_term == "linear":
+                d_full[:, :, cols[1]] = x - x[0]
+            elif self.background_term == "shirley":
+                operator = self._shirley(x)
+                scale = full[:, cols[1]]
+                d_full[:, :, cols[1]] = peaks @ operator.T
+                peak_columns = [j for c in self.components for j in c.columns]
+                for j in sorted(set(peak_columns)):
+                    d_full[:, :, j] += scale[:, None] * (d_full[:, :, j] @ operator.T)
+        return peaks + background, d_full @ self._matrix
+
+    def areas(self, full: np.ndarray) -> np.ndarray:
+        """Area of each component, shape (m, k) (see each line shape's ``area``)."""
+        full = np.atleast_2d(full)
+        return np.stack(
+            [np.asarray(c.shape.area(*(full[:, j] for j in c.columns)), float) for c in self.components],
+            axis=1,
+        )
+
+
+def compile_recipe(recipe: Any, x: np.ndarray, y: np.ndarray | None = None) -> CompiledModel:
+    """Compile a :class:`~specssb.fitting.recipe.Recipe` into a :class:`CompiledModel`.
+
+    Parameters
+    ----------
+    recipe : Recipe
+    x : ndarray of shape (n,)
+        The axis the model will be evaluated on (for the fitted-background start values).
+    y : ndarray of shape (m, n), optional
+        Data, used only to start a fitted background's level at the mean of the lowest 5 %
+        of each spectrum's first and last channels (documented guess, recorded in the table).
+
+    Raises
+    ------
+    ConfigError
+        For a background that cannot be fitted inside the model, or a tie that cannot be
+        resolved.
+    """
+    from specssb.fitting.lineshapes import get_lineshape
+
+    specs = list(recipe.parameter_specs())
+    by_name = {s.name: s for s in specs}
+    order = {s.name: i for i, s in enumerate(specs)}
+    free_index: dict[str, int] = {}
+    for spec in specs:
+        if spec.tie is None and spec.vary:
+            free_index[spec.name] = len(free_index)
+
+    def resolve(name: str, seen: tuple[str, ...] = ()) -> tuple[int | None, float, float]:
+        if name in seen:
+            raise ConfigError(f"tie cycle through {' -> '.join((*seen, name))}", key=name)
+        spec = by_name[name]
+        if spec.tie is None:
+            if spec.vary:
+                return free_index[name], 1.0, 0.0
+            return None, 0.0, float(spec.value)
+        index, factor, offset = resolve(spec.tie.source, (*seen, name))
+        return index, spec.tie.factor * factor, spec.tie.factor * offset + spec.tie.offset
+
+    parameters: list[FullParameter] = []
+    for spec in specs:
+        index, factor, offset = resolve(spec.name)
+        tie = None
+        if spec.tie is not None:
+            tie = f"{spec.tie.factor!r} * {spec.tie.source} + {spec.tie.offset!r}"
+        parameters.append(
+            FullParameter(
+                name=spec.name, component=spec.component, parameter=spec.parameter,
+                value=np.nan if spec.value is None else float(spec.value),
+                lower=_bound(spec.min, -np.inf),
+                upper=_bound(spec.max, np.inf), free_index=index, factor=factor,
+                offset=offset, tie=tie,
+            )
+        )
+    components = []
+    for component in recipe.components():
+        shape = get_lineshape(component.shape)
+        columns = []
+        for parameter in shape.parameters:
+            name = f"{component.name}_{parameter}"
+            if name not in order:
+                raise ConfigError(
+                    f"component {component.name!r} has no value for {parameter!r}", key=name
+                )
+            columns.append(order[name])
+        components.append(_Component(component.name, component.species, shape.name, tuple(columns)))
+    term = _background_term(recipe)
+    background_columns = []
+    for term_name in FITTED_BACKGROUND_TERMS[term]:
+        start = _background_start(term_name, x, y)
+        background_columns.append(len(parameters))
+        parameters.append(
+            FullParameter(
+                name=term_name, component="background", parameter=term_name.split("_", 1)[1],
+                value=start, lower=0.0 if term_name == "background_shirley" else -np.inf,
+                upper=np.inf, free_index=len(free_index), factor=1.0, offset=0.0,
+            )
+        )
+        free_index[term_name] = len(free_index)
+    return CompiledModel(
+        components=components,
+        parameters=parameters,
+        background_term=term,
+        background_columns=tuple(background_columns),
+        recipe_name=getattr(recipe, "name", "") or "",
+        recipe_hash=getattr(recipe, "hash", "") or "",
+    )
+
+
+def _bound(value: float | None, default: float) -> float:
+    return default if value is None else float(value)
+
+
+def _background_term(recipe: Any) -> str:
+    background = getattr(recipe, "background", None)
+    if background is None or not getattr(background, "fitted", False):
+        return "none"
+    kind = background.kind
+    if kind not in FITTED_BACKGROUND_TERMS:
+        raise ConfigError(
+            f"background {kind!r} cannot be optimized inside the model; fitted terms: "
+            f"{', '.join(k for k in FITTED_BACKGROUND_TERMS if k != 'none')}",
+            key="background.kind",
+        )
+    return str(kind)
+
+
+def _background_start(term: str, x: np.ndarray, y: np.ndarray | None) -> float:
+    """Documented starting values of fitted background terms."""
+    if term == "background_level":
+        if y is None:
+            return 0.0
+        rows = np.atleast_2d(y)
+        edge = max(1, rows.shape[-1] // 20)
+        ends = np.concatenate([rows[:, :edge], rows[:, -edge:]], axis=1)
+        return float(np.median(ends))
+    if term == "background_shirley":
+        return 0.01
+    return 0.0
+

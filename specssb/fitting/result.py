@@ -1,0 +1,248 @@
+"""`FitTable`: the tidy result of a fit, with the curves behind every number.
+
+One row per spectrum × component × quantity::
+
+    spectrum source block index species quantity value stderr unit converged redchi recipe engine
+
+``quantity`` is a line-shape parameter (``height``, ``center``, ``fwhm``, shape parameters), a
+derived ``area`` (see each line shape's ``area``) or ``fraction`` (the component's share of the
+summed component areas in that spectrum), or a fitted background term (species
+``background``). Standard errors come from the scaled covariance of the free parameters,
+propagated linearly through ties and, for ``area`` and ``fraction``, through numerical
+gradients of the area formulas.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from specssb._io import atomic_path, atomic_write_text, atomic_write_with
+from specssb.fitting.model import CompiledModel
+
+__all__ = ["FitBatch", "FitTable"]
+
+COLUMNS = (
+    "spectrum", "source", "block", "index", "species", "quantity", "value", "stderr", "unit",
+    "converged", "redchi", "recipe", "engine",
+)
+
+
+@dataclass
+class FitBatch:
+    """Spectra fitted together on one axis, with everything needed to redraw the fits.
+
+    Attributes
+    ----------
+    model : CompiledModel
+    x : ndarray of shape (n,)
+    y : ndarray of shape (m, n)
+        Data as fitted (before subtracting ``baseline``).
+    baseline : ndarray of shape (m, n)
+        Background subtracted before the fit (zeros when the background is fitted).
+    full : ndarray of shape (m, n_full)
+        Best-fit full parameters.
+    covariance : ndarray of shape (m, n_free, n_free)
+    converged, redchi : ndarray of shape (m,)
+    labels : list of (source, block, index)
+    axis_name, axis_unit, signal_unit : str
+    engine : str
+    """
+
+    model: CompiledModel
+    x: np.ndarray
+    y: np.ndarray
+    baseline: np.ndarray
+    full: np.ndarray
+    covariance: np.ndarray
+    converged: np.ndarray
+    redchi: np.ndarray
+    labels: list[tuple[str, str, str]]
+    axis_name: str
+    axis_unit: str
+    signal_unit: str
+    engine: str
+
+
+class FitTable:
+    """The result of :func:`specssb.fit`: a tidy table plus the fitted curves.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The tidy table (columns :data:`COLUMNS`).
+    batches : list of FitBatch
+    """
+
+    def __init__(self, batches: list[FitBatch]):
+        self.batches = batches
+        offsets = np.cumsum([0] + [len(b.labels) for b in batches])
+        frames = [_batch_frame(b, int(start)) for b, start in zip(batches, offsets[:-1])]
+        self.frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        n = sum(len(b.labels) for b in self.batches)
+        failed = int(sum((~b.converged).sum() for b in self.batches))
+        species = ", ".join(dict.fromkeys(self.frame["species"])) if len(self.frame) else "-"
+        return f"<FitTable {n} spectra, species {species}; {failed} not converged; {len(self)} rows>"
+
+    @property
+    def n_spectra(self) -> int:
+        """Number of spectra fitted."""
+        return sum(len(b.labels) for b in self.batches)
+
+    def values(self, quantity: str = "area") -> pd.DataFrame:
+        """Wide table of one quantity: one row per spectrum, one column per species."""
+        rows = self.frame[self.frame["quantity"] == quantity]
+        return rows.pivot(index="spectrum", columns="species", values="value")
+
+    def curves(self, spectrum: int) -> dict[str, Any]:
+        """The curves of one fitted spectrum, for plots.
+
+        Parameters
+        ----------
+        spectrum : int
+            The ``spectrum`` number in :attr:`frame`.
+
+        Returns
+        -------
+        dict
+            ``x`` (n,), ``data`` (n,), ``background`` (n,: subtracted baseline plus any fitted
+            background term), ``components`` (dict name -> (n,), each without background),
+            ``envelope`` (n,: background + components), ``residual`` (n,: data − envelope),
+            ``label`` (source, block, index).
+        """
+        for batch in self.batches:
+            if spectrum < len(batch.labels):
+                parts = batch.model.evaluate(batch.x, batch.full[spectrum : spectrum + 1])
+                background = batch.baseline[spectrum] + parts["background"][0]
+                envelope = background + parts["peaks"][0]
+                return {
+                    "x": batch.x,
+                    "data": batch.y[spectrum],
+                    "background": background,
+                    "components": {
+                        c.name: parts["components"][0, k] for k, c in enumerate(batch.model.components)
+                    },
+                    "envelope": envelope,
+                    "residual": batch.y[spectrum] - envelope,
+                    "label": batch.labels[spectrum],
+                }
+            spectrum -= len(batch.labels)
+        raise IndexError(f"no spectrum {spectrum} in this table of {self.n_spectra}")
+
+    # ------------------------------------------------------------------ output
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the tidy table as CSV (atomically)."""
+        atomic_write_with(path, lambda stream: self.frame.to_csv(stream, index=False))
+        return Path(path)
+
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write the tidy table as Parquet (atomically), with the recipe in the metadata."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(self.frame, preserve_index=False)
+        recipes = sorted({f"{b.model.recipe_name} {b.model.recipe_hash}" for b in self.batches})
+        metadata = {**(table.schema.metadata or {}), b"specssb_recipes": json.dumps(recipes).encode()}
+        with atomic_path(path) as temporary:
+            pq.write_table(table.replace_schema_metadata(metadata), temporary)
+        return Path(path)
+
+    def to_json(self, path: str | Path) -> Path:
+        """Write the tidy table as JSON records (atomically)."""
+        atomic_write_text(path, self.frame.to_json(orient="records", indent=1) + "\n")
+        return Path(path)
+
+
+def _units(parameter: str, axis_unit: str, signal_unit: str) -> str:
+    if parameter in ("center",) or "fwhm" in parameter or parameter in ("split", "width"):
+        return axis_unit
+    if parameter in ("height", "level"):
+        return signal_unit
+    if parameter == "slope":
+        return f"{signal_unit}/{axis_unit}"
+    if parameter == "area":
+        return f"{signal_unit}·{axis_unit}"
+    return "1"
+
+
+def _area_gradients(batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Areas (m, k) and their gradients with respect to the full parameters (m, k, n_full)."""
+    model, full = batch.model, batch.full
+    areas = model.areas(full)
+    gradient = np.zeros((*areas.shape, full.shape[1]))
+    for k, component in enumerate(model.components):
+        for j in component.columns:
+            step = 1e-6 * np.maximum(np.abs(full[:, j]), 1e-6)
+            up, down = full.copy(), full.copy()
+            up[:, j] += step
+            down[:, j] -= step
+            gradient[:, k, j] = (model.areas(up)[:, k] - model.areas(down)[:, k]) / (2 * step)
+    return areas, gradient
+
+
+def _batch_frame(batch: FitBatch, first: int) -> pd.DataFrame:
+    model = batch.model
+    m = len(batch.labels)
+    matrix = model.tie_matrix
+    cov_full = np.einsum("ip,mpq,jq->mij", matrix, batch.covariance, matrix)
+    std_full = np.sqrt(np.clip(np.einsum("mii->mi", cov_full), 0.0, None))
+    species, quantities, values, errors, units = [], [], [], [], []
+
+    def add(specie: str, quantity: str, value: np.ndarray, error: np.ndarray) -> None:
+        species.append(specie)
+        quantities.append(quantity)
+        values.append(value)
+        errors.append(error)
+        units.append(_units(quantity, batch.axis_unit, batch.signal_unit))
+
+    for j, parameter in enumerate(model.parameters):
+        if parameter.component == "background":
+            add("background", parameter.parameter, batch.full[:, j], std_full[:, j])
+    for component in model.components:
+        shape_parameters = component.shape.parameters
+        for parameter, j in zip(shape_parameters, component.columns):
+            add(component.name, parameter, batch.full[:, j], std_full[:, j])
+    areas, gradient = _area_gradients(batch)
+    area_std = np.sqrt(np.clip(np.einsum("mki,mij,mkj->mk", gradient, cov_full, gradient), 0.0, None))
+    total = areas.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = areas / total
+        summed = gradient.sum(axis=1, keepdims=True)
+        fraction_gradient = (gradient * total[:, :, None] - areas[:, :, None] * summed) / total[:, :, None] ** 2
+    fraction_std = np.sqrt(
+        np.clip(np.einsum("mki,mij,mkj->mk", fraction_gradient, cov_full, fraction_gradient), 0.0, None)
+    )
+    for k, component in enumerate(model.components):
+        add(component.name, "area", areas[:, k], area_std[:, k])
+        add(component.name, "fraction", fraction[:, k], fraction_std[:, k])
+    q = len(species)
+    sources = [label[0] for label in batch.labels]
+    blocks = [label[1] for label in batch.labels]
+    indices = [label[2] for label in batch.labels]
+    return pd.DataFrame(
+        {
+            "spectrum": np.repeat(np.arange(first, first + m), q),
+            "source": np.repeat(sources, q),
+            "block": np.repeat(blocks, q),
+            "index": np.repeat(indices, q),
+            "species": np.tile(species, m),
+            "quantity": np.tile(quantities, m),
+            "value": np.stack(values, axis=1).ravel(),
+            "stderr": np.stack(errors, axis=1).ravel(),
+            "unit": np.tile(units, m),
+            "converged": np.repeat(batch.converged, q),
+            "redchi": np.repeat(batch.redchi, q),
+            "recipe": f"{model.recipe_name} {model.recipe_hash}".strip(),
+            "engine": batch.engine,
+        }
+    )

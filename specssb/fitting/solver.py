@@ -1,0 +1,159 @@
+"""A vectorized Levenberg–Marquardt solver for many small least-squares problems at once.
+
+Every spectrum of a batch has its own parameters, damping and convergence state; the normal
+equations of all spectra are stacked into one ``(m, p, p)`` array and solved together, which is
+what makes fitting a 10,000-pixel map fast (``../shared/notes/performance.md``).
+
+Algorithm (Marquardt 1963, with the scaled damping of Moré 1978)::
+
+    A = JᵀW J,  g = JᵀW r
+    (A + λ diag(A)) δ = g
+    θ' = clip(θ + δ, lower, upper)           # bounds by projection
+    accept if χ²(θ') < χ²(θ): θ = θ', λ /= 10;  else λ *= 10
+
+A spectrum has converged when an accepted step lowers χ² by less than ``ftol·χ²`` or moves
+every parameter by less than ``xtol·(|θ| + xtol)``. The covariance is ``(JᵀW J)⁻¹`` scaled by
+the reduced χ² (as lmfit's ``scale_covar=True``).
+
+References
+----------
+K. Levenberg, Q. Appl. Math. 2, 164 (1944); D. W. Marquardt, J. SIAM 11, 431 (1963);
+J. J. Moré, "The Levenberg–Marquardt algorithm: implementation and theory", Lecture Notes in
+Mathematics 630, 105 (1978).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["SolverResult", "levenberg_marquardt"]
+
+#: ``jacobian(free) -> (model, J)`` with shapes (m, n) and (m, n, p).
+JacobianFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class SolverResult:
+    """Outcome of :func:`levenberg_marquardt` for a batch of ``m`` spectra.
+
+    Attributes
+    ----------
+    free : ndarray of shape (m, p)
+        Best-fit free parameters.
+    covariance : ndarray of shape (m, p, p)
+        Scaled covariance (NaN where the normal matrix is singular).
+    chisqr : ndarray of shape (m,)
+        Weighted sum of squared residuals.
+    redchi : ndarray of shape (m,)
+        ``chisqr / (n - p)``.
+    iterations : ndarray of shape (m,)
+        Accepted plus rejected steps taken.
+    converged : ndarray of bool, shape (m,)
+    """
+
+    free: np.ndarray
+    covariance: np.ndarray
+    chisqr: np.ndarray
+    redchi: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+
+
+def levenberg_marquardt(
+    jacobian: JacobianFunction,
+    y: np.ndarray,
+    start: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    max_iterations: int = 200,
+    ftol: float = 1e-10,
+    xtol: float = 1e-10,
+    damping: float = 1e-3,
+) -> SolverResult:
+    """Minimize ``Σ w (y − f(θ))²`` for every row of ``y`` at once.
+
+    Parameters
+    ----------
+    jacobian : callable
+        ``jacobian(free)`` with ``free`` of shape (m, p) returns the model (m, n) and its
+        Jacobian (m, n, p).
+    y : ndarray of shape (m, n)
+        Data.
+    start : ndarray of shape (p,) or (m, p)
+        Starting parameters.
+    lower, upper : ndarray of shape (p,)
+        Bounds (``±inf`` for none).
+    weights : ndarray of shape (m, n) or (n,), optional
+        Residual weights ``w`` (``1/σ`` per point); χ² uses ``w²``.
+    max_iterations : int
+        Steps per spectrum before giving up (``converged=False``).
+    ftol, xtol : float
+        Relative χ² and step tolerances.
+    damping : float
+        Initial λ.
+
+    Returns
+    -------
+    SolverResult
+    """
+    y = np.atleast_2d(np.asarray(y, float))
+    m, n = y.shape
+    theta = np.clip(np.broadcast_to(np.asarray(start, float), (m, np.size(lower))).copy(), lower, upper)
+    p = theta.shape[1]
+    w = np.ones((m, n)) if weights is None else np.broadcast_to(np.asarray(weights, float), (m, n))
+    lam = np.full(m, damping)
+    iterations = np.zeros(m, int)
+    converged = np.zeros(m, bool)
+    active = np.ones(m, bool)
+    model, jac = jacobian(theta)
+    chisqr = np.sum((w * (y - model)) ** 2, axis=1)
+    for _ in range(max_iterations):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        wj = w[idx, :, None] * jac[idx]
+        wr = w[idx] * (y[idx] - model[idx])
+        normal = np.einsum("mnp,mnq->mpq", wj, wj)
+        gradient = np.einsum("mnp,mn->mp", wj, wr)
+        diagonal = np.einsum("mpp->mp", normal)
+        floor = 1e-12 * np.maximum(diagonal.max(axis=1, keepdims=True), 1e-300)
+        damped = normal + (lam[idx, None] * np.maximum(diagonal, floor))[:, :, None] * np.eye(p)
+        damped += floor[:, :, None] * np.eye(p)
+        step = np.linalg.solve(damped, gradient[..., None])[..., 0]
+        trial = np.clip(theta[idx] + step, lower, upper)
+        trial_model, trial_jac = jacobian(trial)
+        trial_chisqr = np.sum((w[idx] * (y[idx] - trial_model)) ** 2, axis=1)
+        iterations[idx] += 1
+        better = np.isfinite(trial_chisqr) & (trial_chisqr <= chisqr[idx])
+        moved = np.abs(trial - theta[idx])
+        small_step = np.all(moved <= xtol * (np.abs(theta[idx]) + xtol), axis=1)
+        small_gain = (chisqr[idx] - trial_chisqr) <= ftol * chisqr[idx]
+        accept = idx[better]
+        theta[accept], model[accept], jac[accept] = trial[better], trial_model[better], trial_jac[better]
+        chisqr[accept] = trial_chisqr[better]
+        lam[accept] = np.maximum(lam[accept] / 10.0, 1e-15)
+        reject = idx[~better]
+        lam[reject] *= 10.0
+        done = (better & (small_gain | small_step)) | (~better & small_step)
+        stuck = lam[idx] > 1e16  # no step along the gradient lowers chi-square: a minimum
+        converged[idx[done | stuck]] = True
+        active[idx[done | stuck]] = False
+    dof = max(n - p, 1)
+    redchi = chisqr / dof
+    wj = w[:, :, None] * jac
+    normal = np.einsum("mnp,mnq->mpq", wj, wj)
+    try:
+        covariance = np.linalg.inv(normal) * redchi[:, None, None]
+    except np.linalg.LinAlgError:  # one singular matrix (a parameter without effect): go one by one
+        covariance = np.full((m, p, p), np.nan)
+        for i in range(m):
+            try:
+                covariance[i] = np.linalg.inv(normal[i]) * redchi[i]
+            except np.linalg.LinAlgError:
+                pass
+    return SolverResult(theta, covariance, chisqr, redchi, iterations, converged)

@@ -1,0 +1,162 @@
+"""Where work runs: serially, in local processes, or on a dask.distributed cluster.
+
+This is the only module that knows how work is spread (DESIGN §6). Callers split their work
+into independent chunks (blocks of spectra) and call :func:`map_chunks` with a top-level,
+picklable function; the results come back in chunk order whichever way they ran, so a fit gives
+the same table serially, on 2 local processes or on a cluster (a test asserts it).
+
+BLAS is limited to one thread inside every worker: many small batched solves are faster that
+way than one process fighting its own BLAS threads for the cores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from specssb.errors import ConfigError, FitError
+
+__all__ = ["map_chunks", "plan_chunks"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def plan_chunks(n_items: int, *, workers: int = 1, chunk_size: int | None = None) -> list[slice]:
+    """Split ``n_items`` into contiguous slices.
+
+    Parameters
+    ----------
+    n_items : int
+        Number of spectra.
+    workers : int
+        Workers that will share them; by default each gets about four chunks, so a slow chunk
+        does not leave the others idle.
+    chunk_size : int, optional
+        Spectra per chunk (overrides the default).
+
+    Returns
+    -------
+    list of slice
+    """
+    if n_items <= 0:
+        return []
+    if chunk_size is None:
+        chunk_size = max(1, -(-n_items // max(1, 4 * workers))) if workers > 1 else n_items
+    return [slice(start, min(start + chunk_size, n_items)) for start in range(0, n_items, chunk_size)]
+
+
+def _single_thread_blas() -> None:
+    """Worker initializer: one BLAS/OpenMP thread."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scipy's stack
+        pass
+
+
+def map_chunks(
+    function: Callable[[T], R],
+    chunks: Sequence[T],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> list[R]:
+    """Apply ``function`` to every chunk and return the results in chunk order.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function (it is pickled to reach other processes).
+    chunks : sequence
+        Its inputs.
+    workers : int, default 1
+        1: run here, serially. N > 1: N local worker processes.
+    scheduler : str, optional
+        A dask.distributed scheduler address (``tcp://host:8786``), or ``"local"`` for an
+        in-process ``LocalCluster`` with ``workers`` single-threaded worker processes. Needs
+        the ``distributed`` extra.
+
+    Returns
+    -------
+    list
+        One result per chunk.
+
+    Raises
+    ------
+    ConfigError
+        For ``workers < 1`` or dask missing.
+    FitError
+        When chunks failed; the message names them, and the chunks that succeeded are in
+        ``error.results`` (None for the failed ones), so nothing computed is lost.
+    """
+    if workers < 1:
+        raise ConfigError(f"workers must be at least 1, not {workers}", key="workers")
+    if scheduler is not None:
+        return _collect(_run_dask(function, chunks, workers, scheduler))
+    if workers == 1 or len(chunks) <= 1:
+        return _collect([_attempt(function, chunk) for chunk in chunks])
+    with ProcessPoolExecutor(max_workers=workers, initializer=_single_thread_blas) as pool:
+        futures = [pool.submit(function, chunk) for chunk in chunks]
+        outcomes = []
+        for future in futures:
+            try:
+                outcomes.append((future.result(), None))
+            except Exception as exc:  # noqa: BLE001 - a dead worker must not lose the others
+                outcomes.append((None, exc))
+    return _collect(outcomes)
+
+
+def _attempt(function: Callable[[T], R], chunk: T) -> tuple[R | None, BaseException | None]:
+    try:
+        return function(chunk), None
+    except Exception as exc:  # noqa: BLE001 - reported with the chunk number by _collect
+        return None, exc
+
+
+def _run_dask(function: Callable[[T], R], chunks: Sequence[T], workers: int, scheduler: str) -> list:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ConfigError(
+            "a dask scheduler needs the 'distributed' extra: pip install 'specssb[distributed]'",
+            key="scheduler",
+        ) from exc
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        client.run(_single_thread_blas)
+        futures = client.map(function, list(chunks), pure=False)
+        outcomes = []
+        for future in futures:
+            try:
+                outcomes.append((future.result(), None))
+            except Exception as exc:  # noqa: BLE001 - keep the other chunks' results
+                outcomes.append((None, exc))
+        return outcomes
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _collect(outcomes: list[tuple[Any, BaseException | None]]) -> list[Any]:
+    failed = [(i, exc) for i, (_, exc) in enumerate(outcomes) if exc is not None]
+    if failed:
+        error = FitError(
+            f"{len(failed)} of {len(outcomes)} chunks failed: "
+            + "; ".join(f"chunk {i}: {type(exc).__name__}: {exc}" for i, exc in failed[:5])
+        )
+        error.results = [result for result, _ in outcomes]  # type: ignore[attr-defined]
+        raise error from failed[0][1]
+    return [result for result, _ in outcomes]

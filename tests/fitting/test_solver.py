@@ -1,0 +1,75 @@
+"""The batched Levenberg–Marquardt solver against scipy on many small problems at once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import least_squares
+
+from specssb.fitting.solver import levenberg_marquardt
+
+T = np.linspace(0.0, 5.0, 80)
+
+
+def decay(free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """y = a exp(-k t) + c with its analytic Jacobian, for rows of (a, k, c)."""
+    a, k, c = (free[:, i, None] for i in range(3))
+    e = np.exp(-k * T)
+    model = a * e + c
+    jac = np.stack([e, -a * T * e, np.ones_like(e)], axis=-1)
+    return model, jac
+
+
+def data(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    truth = np.column_stack([rng.uniform(1, 3, m), rng.uniform(0.5, 2, m), rng.uniform(-0.2, 0.2, m)])
+    y = decay(truth)[0] + rng.normal(0, 0.01, (m, T.size))
+    return truth, y
+
+
+def test_batched_solution_equals_scipy_per_spectrum():
+    truth, y = data(50)
+    lower, upper = np.array([0.0, 0.0, -1.0]), np.array([10.0, 10.0, 1.0])
+    result = levenberg_marquardt(decay, y, np.array([1.0, 1.0, 0.0]), lower, upper)
+    assert result.converged.all()
+    for i in range(len(y)):
+        reference = least_squares(
+            lambda p: decay(p[None])[0][0] - y[i], [1.0, 1.0, 0.0], method="lm", xtol=1e-15, ftol=1e-15
+        )
+        np.testing.assert_allclose(result.free[i], reference.x, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(result.free, truth, atol=0.05)
+
+
+def test_standard_errors_match_the_scaled_covariance_of_scipy():
+    _, y = data(3, seed=1)
+    result = levenberg_marquardt(decay, y, np.array([1.0, 1.0, 0.0]), np.full(3, -np.inf), np.full(3, np.inf))
+    for i in range(3):
+        reference = least_squares(lambda p: decay(p[None])[0][0] - y[i], result.free[i], method="lm")
+        jac = reference.jac
+        covariance = np.linalg.inv(jac.T @ jac) * (2 * reference.cost) / (T.size - 3)
+        np.testing.assert_allclose(result.covariance[i], covariance, rtol=1e-4)
+
+
+def test_bounds_are_respected_and_binding():
+    _, y = data(5, seed=2)
+    upper = np.array([10.0, 0.3, 1.0])  # below every true rate: the rate sticks at the bound
+    result = levenberg_marquardt(decay, y, np.array([1.0, 0.1, 0.0]), np.array([0.0, 0.0, -1.0]), upper)
+    assert np.all(result.free[:, 1] <= 0.3) and np.allclose(result.free[:, 1], 0.3)
+
+
+def test_step_limit_reports_non_convergence():
+    _, y = data(4, seed=3)
+    result = levenberg_marquardt(decay, y, np.array([5.0, 5.0, 0.5]), np.full(3, -np.inf),
+                                 np.full(3, np.inf), max_iterations=2)
+    assert not result.converged.any() and np.all(result.iterations == 2)
+
+
+@pytest.mark.parametrize("weights", [None, "uniform"])
+def test_weights_scale_chi_square(weights):
+    _, y = data(2, seed=4)
+    w = None if weights is None else np.full(y.shape, 2.0)
+    result = levenberg_marquardt(decay, y, np.array([1.0, 1.0, 0.0]), np.full(3, -np.inf), np.full(3, np.inf), weights=w)
+    plain = levenberg_marquardt(decay, y, np.array([1.0, 1.0, 0.0]), np.full(3, -np.inf), np.full(3, np.inf))
+    factor = 1.0 if weights is None else 4.0
+    np.testing.assert_allclose(result.chisqr, factor * plain.chisqr, rtol=1e-8)
+    np.testing.assert_allclose(result.free, plain.free, rtol=1e-7)
