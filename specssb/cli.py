@@ -278,6 +278,67 @@ def convert(
 
 
 @app.command()
+def recipes(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the built-in fit recipes."""
+    from specssb.fitting.recipe import list_recipes
+
+    found = list_recipes()
+    if as_json:
+        typer.echo(to_json([{"name": r.name, "technique": r.technique, "description": r.description,
+                             "hash": r.hash} for r in found]))
+        return
+    table = Table("recipe", "technique", "selects", "description")
+    for recipe in found:
+        selects = " ".join(f"{k}={v}" for k, v in recipe.select.model_dump(exclude_none=True).items())
+        table.add_row(recipe.name, recipe.technique, selects, recipe.description)
+    _out.print(table)
+
+
+@app.command()
+def fit(
+    files: FilesArg,
+    recipe: Annotated[str, typer.Option("--recipe", "-r", help="Built-in recipe name or TOML file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("fits"),
+    engine: Annotated[str, typer.Option("--engine", help="auto, batched or lmfit.")] = "auto",
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="dask scheduler address, or 'local'.")
+    ] = None,
+    plots: Annotated[int, typer.Option("--plots", help="PNG figures of at most this many fits.")] = 20,
+    format_name: FormatOpt = None,
+) -> None:
+    """Fit every matching spectrum with a recipe; write fits.parquet, fits.csv and figures."""
+    from specssb.fitting.engine import fit as run_fit
+    from specssb.fitting.plots import plot_fit, plot_overview, save_figure
+    from specssb.fitting.recipe import load_recipe
+
+    try:
+        chosen = load_recipe(recipe)
+    except SpecssbError as exc:
+        _fail(exc)
+    good, bad = _read_batch(files, format_name, label="reading")
+    selected = [s for r in good for s in r.spectra if chosen.applies_to(s)]
+    if not selected:
+        _fail(SpecssbError(f"no spectrum in the inputs matches recipe {chosen.name!r} "
+                           f"(technique {chosen.technique}, select {chosen.select.model_dump(exclude_none=True)})"))
+    try:
+        table = run_fit(selected, chosen, engine=engine, workers=workers, scheduler=scheduler)
+    except SpecssbError as exc:
+        _fail(exc)
+    table.to_parquet(out / "fits.parquet")
+    table.to_csv(out / "fits.csv")
+    for spectrum in range(min(plots, table.n_spectra)):
+        save_figure(plot_fit(table, spectrum), out / f"fit_{spectrum:04d}.png")
+    save_figure(plot_overview(table), out / "overview.png")
+    converged = table.frame.groupby("spectrum")["converged"].first()
+    _out.print(f"{table.n_spectra} spectra fitted with {chosen.name} ({int(converged.sum())} converged) "
+               f"→ {out / 'fits.parquet'}", markup=False)
+    _finish(good, bad)
+
+
+@app.command()
 def demo(
     data: Annotated[Path, typer.Option("--data", help="Folder of sample files.")] = Path("sample_data"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("demo_output"),

@@ -121,13 +121,19 @@ def end_level(y: np.ndarray, index: int, average: int) -> np.ndarray:
     return y[:, lo:hi].mean(axis=1)
 
 
-def warn_unconverged(name: str, converged: np.ndarray, max_iterations: int) -> None:
-    """Emit one ConvergenceWarning naming how many spectra did not converge."""
+def warn_unconverged(
+    name: str, converged: np.ndarray, max_iterations: int, *, stacklevel: int = 3
+) -> None:
+    """Emit one ConvergenceWarning naming how many spectra did not converge.
+
+    ``stacklevel`` 3 points at the caller of a public background function that calls this
+    directly; one more per intermediate private function.
+    """
     failed = int(np.size(converged) - np.count_nonzero(converged))
     if failed:
         warnings.warn(
             f"{name} background did not converge for {failed} of {np.size(converged)} "
-            f"spectra within {max_iterations} iterations; see info['converged']",
+            f"spectra (iteration limit {max_iterations}); see info['converged']",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )

@@ -144,7 +144,8 @@ class Param(BaseModel):
                 )
             return {"factor": 1.0, "offset": 0.0, **data, "vary": False}
         # An infinite bound is no bound: one spelling, one hash.
-        data = {k: v for k, v in data.items() if not (k, v) in (("min", -math.inf), ("max", math.inf))}
+        unbounded = (("min", -math.inf), ("max", math.inf))
+        data = {k: v for k, v in data.items() if (k, v) not in unbounded}
         loose = sorted(set(data) & {"factor", "offset"})
         if loose:
             raise ValueError(

@@ -12,12 +12,23 @@ and the weighting and stopping rules are pybaselines 1.2's, so results agree wit
 ``pybaselines.Baseline(x_data=x).<method>(y_i)`` spectrum by spectrum to ~1e-8 relative
 (rounding in an ill-conditioned system, cond ~ λ/min(w)) with the same iteration counts.
 
-Measured on the reference machine (2 cores, one BLAS thread), a 100 × 100 × 1000 map, AsLS
-with ``lam=1e6, p=0.01, tol=1e-3`` (about 7 iterations per spectrum): a loop reusing one
-``pybaselines.Baseline`` object 4.5 s; one :func:`scipy.linalg.solveh_banded` call on all
-spectra stacked into a block-banded system 3.7 s (LAPACK's unblocked band Cholesky costs
-~47 ns per unknown and holds the GIL, so threads do not help); this module ~1.5–2.5 s
-depending on block size. pybaselines with pentapy was measured at 2.3 s (notes/performance.md).
+Measured on the 2-core reference machine (one BLAS thread; other jobs were running, so
+±15 %), a 100 × 100 × 1000 map, seconds per map:
+
+=========  =====================  =======================  ===========  ==============
+algorithm  pybaselines loop [1]_  stacked solveh_banded    this module  loop + pentapy
+=========  =====================  =======================  ===========  ==============
+AsLS       4.5–4.7                3.7                      2.7–2.9      2.3
+arPLS      7.5–7.8                –                        4.3–6.1      4.7
+airPLS     3.1–3.3                –                        1.9–2.2      1.8
+=========  =====================  =======================  ===========  ==============
+
+.. [1] one ``pybaselines.Baseline(x_data=x)`` reused (it caches the banded penalty). The
+   stacked variant puts all spectra in one block-banded system for one LAPACK call: LAPACK's
+   unblocked band Cholesky costs ~47 ns per unknown and holds the GIL, so threads do not
+   help either. pybaselines with the optional pentapy 1.4.1 (not a specssb dependency) is as
+   fast as this module and, like it, differs from pybaselines' LAPACK path by ~5e-9
+   relative.
 """
 
 from __future__ import annotations
@@ -38,7 +49,7 @@ _MIN_FLOAT = np.finfo(float).eps  # pybaselines.utils._MIN_FLOAT
 
 
 def penalty_bands(n: int, diff_order: int, lam: float) -> np.ndarray:
-    """Lower bands of ``λ DᵀD``: row ``r`` holds the ``r``-th sub-diagonal (LAPACK lower form)."""
+    """Lower bands of ``λ DᵀD``: row ``r`` holds the ``r``-th sub-diagonal (LAPACK form)."""
     if diff_order < 1:
         raise ValueError(f"diff_order must be >= 1, got {diff_order}")
     if n <= diff_order:
@@ -107,8 +118,10 @@ def banded_cholesky_solve(ab: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 
 def _relative_difference(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """pybaselines' ``relative_difference`` per column: ``‖new − old‖ / max(‖old‖, eps)``."""
-    return np.linalg.norm(new - old, axis=0) / np.maximum(np.linalg.norm(old, axis=0), _MIN_FLOAT)
+    """pybaselines' ``relative_difference`` per column: ``‖new − old‖ / max(‖old‖, ε)``."""
+    change = new - old
+    numerator = np.sqrt(np.einsum("ij,ij->j", change, change))
+    return numerator / np.maximum(np.sqrt(np.einsum("ij,ij->j", old, old)), _MIN_FLOAT)
 
 
 def _asls_weights(y, baseline, iteration, p):
@@ -179,8 +192,8 @@ def _whittaker_block(y, bands, max_iter, tol, rule, extra, airpls):
                 )
         else:
             ab = ab_buffer[:, :, :k]
-            ab[...] = bands[:, :, None]
-            ab[0] += w_w
+            ab[1:] = bands[1:, :, None]
+            np.add(bands[0][:, None], w_w, out=ab[0])
             z = banded_cholesky_solve(ab, w_w * y_w)
         new_w, exit_early, l1 = rule(y_w, z, i, extra)
         if airpls:
@@ -203,7 +216,7 @@ def _whittaker_block(y, bands, max_iter, tol, rule, extra, airpls):
             live &= ~finished
         if not live.any():
             break
-        w_w = np.where(live, new_w, w_w)
+        w_w = new_w if live.all() else np.where(live, new_w, w_w)
         if k - np.count_nonzero(live) >= max(1, k // 8):
             ids, y_w, w_w = ids[live], y_w[:, live], w_w[:, live]
             live = np.ones(ids.size, dtype=bool)
@@ -233,7 +246,7 @@ def _whittaker(name, x, y, lam, diff_order, max_iter, tol, rule, extra=None, air
         inverse = np.empty_like(order)
         inverse[order] = np.arange(order.size)
         baseline, weights = baseline[:, inverse], weights[:, inverse]
-    warn_unconverged(name, converged, max_iter)
+    warn_unconverged(name, converged, max_iter, stacklevel=4)
     info = {
         "iterations": restore(iterations, lead),
         "converged": restore(converged, lead),
@@ -332,8 +345,8 @@ def airpls(
     """Adaptive iteratively reweighted penalized least squares (airPLS), batched.
 
     Weights ``exp(t |r| / ‖r⁻‖₁)`` on negative residuals at iteration ``t`` (capped at 50),
-    zero elsewhere; stops when ``‖r⁻‖₁ / ‖y‖₁ < tol`` (Zhang et al., *Analyst* 135, 1138
-    (2010)); equals pybaselines ``airpls``.
+    zero elsewhere; stops when ``‖r⁻‖₁ / ‖y‖₁ < tol`` (Zhang et al., *Analyst* 135,
+    1138 (2010)); equals pybaselines ``airpls``.
 
     Parameters
     ----------

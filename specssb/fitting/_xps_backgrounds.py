@@ -368,7 +368,8 @@ def tougaard(
 
     Inside the region, with the level ``I_low`` on the low-BE (high-KE) side,
 
-    .. math:: B(E) = I_\\mathrm{low} + \\sum_{E_j < E} K(E - E_j)\\,[y_j - I_\\mathrm{low}]\\,\\Delta E_j ,
+    .. math:: B(E) = I_\\mathrm{low}
+              + \\sum_{E_j < E} K(E - E_j)\\,[y_j - I_\\mathrm{low}]\\,\\Delta E_j ,
 
     with the cross-section ``K`` of :func:`cross_section` and the sum of
     :func:`tougaard_operator` restricted to the region. With ``fit_b=True`` (default, what

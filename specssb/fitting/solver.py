@@ -73,6 +73,7 @@ def levenberg_marquardt(
     max_iterations: int = 200,
     ftol: float = 1e-10,
     xtol: float = 1e-10,
+    gtol: float = 1e-10,
     damping: float = 1e-3,
 ) -> SolverResult:
     """Minimize ``Σ w (y − f(θ))²`` for every row of ``y`` at once.
@@ -94,6 +95,10 @@ def levenberg_marquardt(
         Steps per spectrum before giving up (``converged=False``).
     ftol, xtol : float
         Relative χ² and step tolerances.
+    gtol : float
+        Converged when, for every parameter not held at a bound by the gradient, the cosine
+        between its weighted Jacobian column and the residual is below ``gtol`` (MINPACK's
+        test, with bounds).
     damping : float
         Initial λ.
 
@@ -121,8 +126,27 @@ def levenberg_marquardt(
         normal = np.einsum("mnp,mnq->mpq", wj, wj)
         gradient = np.einsum("mnp,mn->mp", wj, wr)
         diagonal = np.einsum("mpp->mp", normal)
+        held = ((theta[idx] <= lower) & (gradient < 0)) | ((theta[idx] >= upper) & (gradient > 0))
+        norms = np.sqrt(diagonal) * np.sqrt(np.maximum(chisqr[idx], 1e-300))[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cosine = np.where(held | (norms == 0), 0.0, np.abs(gradient) / norms)
+        stationary = np.all(cosine <= gtol, axis=1)
+        converged[idx[stationary]] = True
+        active[idx[stationary]] = False
+        if stationary.all():
+            break
+        keep = ~stationary
+        idx, normal, gradient, diagonal, held = (
+            idx[keep], normal[keep], gradient[keep], diagonal[keep], held[keep]
+        )
+        # Active set: a parameter held at a bound by the gradient takes no part in the step,
+        # so the others' step is not spoiled by a component that clipping would throw away.
+        free = ~held
+        normal = normal * free[:, :, None] * free[:, None, :]
+        gradient = gradient * free
+        diagonal = np.where(free, diagonal, 1.0)
         floor = 1e-12 * np.maximum(diagonal.max(axis=1, keepdims=True), 1e-300)
-        damped = normal + (lam[idx, None] * np.maximum(diagonal, floor))[:, :, None] * np.eye(p)
+        damped = normal + (lam[idx, None] * np.maximum(diagonal, floor) + held.astype(float))[:, :, None] * np.eye(p)
         damped += floor[:, :, None] * np.eye(p)
         step = np.linalg.solve(damped, gradient[..., None])[..., 0]
         trial = np.clip(theta[idx] + step, lower, upper)

@@ -1,0 +1,47 @@
+"""`specssb fit` and `specssb recipes` on the sample session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from specssb.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+XPS = [REPO / "sample_data" / "xps" / f"cell01_cycle{c:02d}.vms" for c in (0, 10)]
+runner = CliRunner()
+
+
+def test_fit_writes_the_table_and_figures(tmp_path):
+    result = runner.invoke(app, ["fit", *map(str, XPS), "--recipe", "xps-s2p-argyrodite",
+                                 "--out", str(tmp_path), "--plots", "1"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(tmp_path / "fits.parquet")
+    assert set(frame["source"]) == {str(p) for p in XPS} and frame["converged"].all()
+    fractions = frame[frame.quantity == "fraction"].pivot(index="source", columns="species", values="value")
+    li2s = fractions["li2s"] + fractions["li2s_2p12"]
+    assert li2s[str(XPS[1])] > li2s[str(XPS[0])]  # the interphase grew with cycling
+    assert len(pd.read_csv(tmp_path / "fits.csv")) == len(frame)
+    assert (tmp_path / "fit_0000.png").stat().st_size > 10_000 and not (tmp_path / "fit_0001.png").exists()
+    assert (tmp_path / "overview.png").exists()
+
+
+def test_fit_with_no_matching_spectrum_is_one_line_and_exit_1(tmp_path):
+    result = runner.invoke(app, ["fit", str(XPS[0]), "--recipe", "raman-ps4-band", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("SpecssbError: no spectrum in the inputs matches")
+
+
+def test_fit_with_an_unknown_recipe_is_a_config_error(tmp_path):
+    result = runner.invoke(app, ["fit", str(XPS[0]), "--recipe", "no-such-recipe", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and result.stderr.startswith("ConfigError")
+
+
+def test_recipes_lists_the_built_ins():
+    result = runner.invoke(app, ["recipes", "--json"])
+    assert result.exit_code == 0
+    names = {item["name"] for item in json.loads(result.stdout)}
+    assert {"xps-s2p-argyrodite", "xps-p2p-argyrodite", "raman-ps4-band"} <= names
