@@ -374,10 +374,41 @@ def demo(
         "failed": [{"file": str(p), "error": f"{type(e).__name__}: {e}"} for p, e in bad],
         "not_recognised": [{"file": str(p), "reason": why} for p, why in unknown],
     }
+    report["fits"] = _demo_fits([s for r in good for s in r.spectra], out / "fits")
     atomic_write_text(out / "inventory.json", to_json(report) + "\n")
     atomic_write_text(out / "inventory.md", _inventory_markdown(report))
     _out.print(f"report written to {out / 'inventory.md'} and {out / 'inventory.json'}", markup=False)
     _finish(good, bad)
+
+
+def _demo_fits(spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
+    """Fit every built-in recipe to the sample spectra it applies to; one folder per recipe."""
+    import numpy as np
+
+    from specssb.fitting.engine import fit as run_fit
+    from specssb.fitting.plots import plot_fit, plot_overview, save_figure
+    from specssb.fitting.recipe import list_recipes
+
+    done = []
+    for recipe in list_recipes():
+        chosen = [s for s in spectra if recipe.applies_to(s) and not np.iscomplexobj(s.data)]
+        if not chosen:
+            continue
+        try:
+            table = run_fit(chosen, recipe)
+        except SpecssbError as exc:
+            _err.print(f"{recipe.name}: {type(exc).__name__}: {exc}", markup=False)
+            continue
+        folder = out / recipe.name
+        table.to_parquet(folder / "fits.parquet")
+        table.to_csv(folder / "fits.csv")
+        save_figure(plot_fit(table, table.n_spectra - 1), folder / "last_fit.png")
+        save_figure(plot_overview(table), folder / "overview.png")
+        fractions = table.values("fraction").round(4)
+        _out.print(f"{recipe.name}: {table.n_spectra} spectra fitted → {folder}", markup=False)
+        _out.print(fractions.to_string(), markup=False)
+        done.append({"recipe": recipe.name, "spectra": table.n_spectra, "folder": str(folder)})
+    return done
 
 
 def _when(value: Any) -> str:
