@@ -30,8 +30,8 @@ from specssb.fitting._bg_common import (
     warn_unconverged,
 )
 
-TougaardKind = Literal["U2", "U3"]
-_KINDS = ("U2", "U3")
+TougaardFamily = Literal["U2", "U3"]
+_FAMILIES = ("U2", "U3")
 
 
 # ----------------------------------------------------------------------------- Shirley
@@ -224,7 +224,7 @@ def cross_section(
     c: float = 1643.0,
     d: float = 1.0,
     t0: float = 0.0,
-    kind: TougaardKind = "U2",
+    family: TougaardFamily = "U2",
 ) -> np.ndarray:
     """Tougaard universal inelastic cross-section ``K(T)``, 1/eV, at energy loss ``T`` (eV).
 
@@ -248,19 +248,19 @@ def cross_section(
         ``B`` (eV²), ``C`` (eV²), ``D`` (eV²) in CasaXPS's order.
     t0 : float
         Loss threshold, eV.
-    kind : {"U2", "U3"}
+    family : {"U2", "U3"}
 
     Returns
     -------
     ndarray like ``loss``, 1/eV
     """
-    if kind not in _KINDS:
+    if family not in _FAMILIES:
         raise ValueError(
-            f"Tougaard kind must be one of {_KINDS}, got {kind!r} (U4 is not implemented)"
+            f"Tougaard cross-section family must be one of {_FAMILIES}, got {family!r} (U4 is not implemented)"
         )
     t = np.asarray(loss, dtype=float)
     t_sq = t * t
-    if kind == "U2":
+    if family == "U2":
         denominator = (abs(c) + t_sq) ** 2
     else:
         denominator = (c - t_sq) ** 2 + d * t_sq
@@ -298,7 +298,7 @@ def tougaard_operator(
     c: float = 1643.0,
     d: float = 1.0,
     t0: float = 0.0,
-    kind: TougaardKind = "U2",
+    family: TougaardFamily = "U2",
     axis: EnergyAxis = "binding_energy",
 ) -> np.ndarray:
     """Matrix ``T`` with ``(T @ p)[i] = Σ_j K(E_i - E_j) p_j ΔE_j`` over channels of lower BE.
@@ -317,7 +317,7 @@ def tougaard_operator(
     ----------
     x : ndarray of shape (n,), eV
         Binding (default) or kinetic energy, increasing or decreasing.
-    b, c, d, t0, kind
+    b, c, d, t0, family
         Cross-section parameters in CasaXPS order ``B C D T0``; see :func:`cross_section`.
     axis : {"binding_energy", "kinetic_energy"}
 
@@ -345,7 +345,7 @@ def tougaard_operator(
         raise ValueError(f"x must be 1-D with at least 2 points, got shape {x_arr.shape}")
     order, u = loss_order(x_arr, axis)
     matrix = np.empty((x_arr.size, x_arr.size))
-    matrix[np.ix_(order, order)] = _loss_kernel(u, b=b, c=c, d=d, t0=t0, kind=kind)
+    matrix[np.ix_(order, order)] = _loss_kernel(u, b=b, c=c, d=d, t0=t0, family=family)
     return matrix
 
 
@@ -357,7 +357,7 @@ def tougaard(
     c: float = 1643.0,
     d: float = 1.0,
     t0: float = 0.0,
-    kind: TougaardKind = "U2",
+    family: TougaardFamily = "U2",
     fit_b: bool = True,
     average: int = 0,
     limits: Sequence[float] | None = None,
@@ -390,7 +390,7 @@ def tougaard(
         Binding (default) or kinetic energy, increasing or decreasing.
     y : ndarray of shape (..., n)
         Intensities; leading dimensions are independent spectra.
-    b, c, d, t0, kind
+    b, c, d, t0, family
         Cross-section in CasaXPS order ``B C D T0`` (see :func:`cross_section`).
     fit_b : bool
         Fit ``B`` to meet the high-BE end level (default), or use ``b`` as given.
@@ -403,7 +403,7 @@ def tougaard(
         The background inside the region; equal to ``y`` outside it.
     info : dict
         ``"b"`` array (...,), eV²: the ``B`` used (fitted or given); ``"c"``, ``"d"``, ``"t0"``,
-        ``"kind"``: the cross-section; ``"low_be_level"``, ``"high_be_level"`` arrays (...,);
+        ``"family"``: the cross-section; ``"low_be_level"``, ``"high_be_level"`` arrays (...,);
         ``"region"`` (i0, i1): inclusive channel range in the order of ``x``.
 
     References
@@ -427,7 +427,7 @@ def tougaard(
     in_region = order[inside]
     low = end_level(y2, int(in_region[0]), average)
     high = end_level(y2, int(in_region[-1]), average)
-    kernel = _loss_kernel(u[inside], b=1.0, c=c, d=d, t0=t0, kind=kind)
+    kernel = _loss_kernel(u[inside], b=1.0, c=c, d=d, t0=t0, family=family)
     tail = (y2[:, in_region] - low[:, None]) @ kernel.T  # per unit B
     if fit_b:
         end = tail[:, -1]
@@ -441,7 +441,7 @@ def tougaard(
         "c": float(c),
         "d": float(d),
         "t0": float(t0),
-        "kind": kind,
+        "family": family,
         "low_be_level": restore(low, lead),
         "high_be_level": restore(high, lead),
         "region": (i0, i1),

@@ -199,9 +199,9 @@ def test_tougaard_only_feeds_higher_binding_energy() -> None:
 def test_tougaard_operator_matches_the_background_and_is_causal_in_loss() -> None:
     x = np.linspace(300.0, 270.0, 301)  # BE, decreasing
     y = 20.0 + gaussian(x, 285.0, 1.0, 500.0) + gaussian(x, 288.0, 1.2, 200.0)
-    T = tougaard_operator(x, b=300.0, c=551.0, d=436.0, t0=1.0, kind="U3")
+    T = tougaard_operator(x, b=300.0, c=551.0, d=436.0, t0=1.0, family="U3")
     baseline, _ = get_background("tougaard")(
-        x, y, b=300.0, c=551.0, d=436.0, t0=1.0, kind="U3", fit_b=False
+        x, y, b=300.0, c=551.0, d=436.0, t0=1.0, family="U3", fit_b=False
     )
     np.testing.assert_allclose(baseline, 20.0 + T @ (y - 20.0), rtol=1e-12)
     rows, cols = np.nonzero(T)
@@ -238,7 +238,7 @@ def test_tougaard_u3_reproduces_the_casaxps_export(shared_data) -> None:
         shared_data("xps", "pynxtools-xps", "FeO_analyzed_lineshapes_cols.txt")
     )
     options = dict(
-        c=551.0, d=436.0, t0=3.0, kind="U3", average=1,
+        c=551.0, d=436.0, t0=3.0, family="U3", average=1,
         limits=(737.52081, 786.7632), axis="kinetic_energy",
     )
     tougaard = get_background("tougaard")

@@ -208,3 +208,11 @@ def test_bad_arguments_and_data_are_refused():
         fit(spectrum, recipe, engine="fast")
     with pytest.raises(FitError, match="NaN"):
         fit(spectrum.replace(data=np.full(spectrum.shape, np.nan)), recipe)
+
+
+def test_a_recipe_can_choose_the_tougaard_cross_section_family():
+    text = S2P_RECIPE.replace('kind = "shirley"', 'kind = "tougaard"\nfamily = "U3"\nc = 551.0\nd = 436.0')
+    recipe = Recipe.from_text(text)
+    assert recipe.background.options == {"family": "U3", "c": 551.0, "d": 436.0}
+    spectrum, _ = s2p_series(2)
+    assert fit(spectrum, recipe).frame["converged"].all()

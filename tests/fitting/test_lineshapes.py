@@ -99,6 +99,21 @@ def test_rows_of_parameters_broadcast_like_separate_evaluations(name: str) -> No
             np.testing.assert_allclose(d[k], d_row, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["la", "lf", "ds_gauss"])
+def test_a_spectrum_does_not_depend_on_its_batch(name: str) -> None:
+    # the convolution's node spacing is chosen per parameter set: chunked runs are identical
+    shape = LINESHAPES[name]
+    usual = np.array(sample_params(name))
+    extreme = usual.copy()
+    extreme[3], extreme[-1] = (0.02, 0.05) if name == "ds_gauss" else (0.7, 4.0)
+    if name != "ds_gauss":
+        extreme[4] = 40.0
+    batch = np.stack([usual, extreme])
+    together = shape.evaluate(X, *(batch[:, [j]] for j in range(usual.size)))
+    np.testing.assert_array_equal(together[0], shape.evaluate(X, *usual))
+    np.testing.assert_array_equal(together[1], shape.evaluate(X, *extreme))
+
+
 @pytest.mark.parametrize("name", sorted(LINESHAPES))
 def test_height_is_the_maximum(name: str) -> None:
     params = sample_params(name)
