@@ -59,7 +59,7 @@ def _la_feature(alpha, beta):
 
 def _la_max_step(alpha, beta):
     """Quadrature step. With alpha ≠ beta the joint at s = 0 (a jump in f'') limits the
-    trapezoid rule to O(h³): 1/8 of the narrower half width gives ≈1e-6 relative error. With
+    trapezoid rule to O(h³): 1/8 of the narrower half width keeps it to a few 1e-6. With
     alpha = beta the profile is analytic (branch points at s = ±i/2) and the error falls as
     exp(-πh⁻¹): h ≤ 0.1 gives ≈1e-13."""
     feature = _la_feature(alpha, beta)
@@ -185,9 +185,11 @@ def _damped_half_area(power, width):
     """∫_0^∞ (1 + 4 s²)^-p exp(-4 ln2 s²/w²) ds = (√π/4) U(½, 3/2 - p, ln2/w²).
 
     U is Tricomi's confluent hypergeometric function (scipy.special.hyperu); substitute
-    v = 4 s² in the integral representation U(a, b, z) Γ(a) = ∫ e^{-zv} v^{a-1} (1+v)^{b-a-1} dv.
+    v = 4 s² in the integral representation
+    U(a, b, z) Γ(a) = ∫ e^{-zv} v^{a-1} (1+v)^{b-a-1} dv.
     """
-    return 0.25 * np.sqrt(np.pi) * hyperu(0.5, 1.5 - np.asarray(power, float), _K / (4.0 * width**2))
+    power = np.asarray(power, float)
+    return 0.25 * np.sqrt(np.pi) * hyperu(0.5, 1.5 - power, _K / (4.0 * width**2))
 
 
 def _lf_span(sigma, alpha, beta, width):
@@ -261,7 +263,7 @@ def lf_area(height, center, fwhm, alpha, beta, tail_damping, gauss_ratio):
 
 # ----------------------------------------------------------------------------- Doniach–Šunjić
 def _ds_term(s, power, phase):
-    """Re[e^{i·phase} (1 + i s)^power] = ρ^{power/2} cos(phase + power·θ), ρ = 1 + s², θ = atan s."""
+    """Re[e^{i·phase} (1 + i s)^power] = ρ^{power/2} cos(phase + power·θ), ρ = 1+s², θ = atan s."""
     return (1.0 + s * s) ** (0.5 * power) * np.cos(phase + power * np.arctan(s))
 
 

@@ -153,8 +153,11 @@ def convolve(
             if derivatives:
                 for i, part in enumerate(raw.d_theta(s, *args)):
                     out[f"theta{i}"][rows] = (part * w).sum(axis=1)
-    result: dict[str, object] = {name: out[name].reshape(shape) for name in out if name[:5] != "theta"}
-    result["d_theta"] = [out[f"theta{i}"].reshape(shape) for i in range(len(theta))] if derivatives else []
+    result: dict[str, object] = {
+        name: values.reshape(shape) for name, values in out.items() if not name.startswith("theta")
+    }
+    n_theta = len(theta) if derivatives else 0
+    result["d_theta"] = [out[f"theta{i}"].reshape(shape) for i in range(n_theta)]
     return result
 
 

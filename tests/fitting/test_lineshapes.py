@@ -135,8 +135,10 @@ def test_gl_and_sgl_reduce_to_gaussian_and_lorentzian() -> None:
 
 def test_pseudo_voigt_ends_and_gl_product_form() -> None:
     pv = get_lineshape("pseudo_voigt")
-    np.testing.assert_allclose(pv.evaluate(X, *BASE, 0.0), get_lineshape("gaussian").evaluate(X, *BASE))
-    np.testing.assert_allclose(pv.evaluate(X, *BASE, 1.0), get_lineshape("lorentzian").evaluate(X, *BASE))
+    gauss = get_lineshape("gaussian").evaluate(X, *BASE)
+    np.testing.assert_allclose(pv.evaluate(X, *BASE, 0.0), gauss)
+    lorentz = get_lineshape("lorentzian").evaluate(X, *BASE)
+    np.testing.assert_allclose(pv.evaluate(X, *BASE, 1.0), lorentz)
     u = (X - BASE[1]) / BASE[2]
     product = BASE[0] * np.exp(-4 * np.log(2) * 0.7 * u**2) / (1 + 4 * 0.3 * u**2)
     np.testing.assert_allclose(get_lineshape("gl").evaluate(X, *BASE, 30.0), product, rtol=1e-12)
@@ -155,7 +157,8 @@ def test_voigt_matches_scipy_and_tends_to_gaussian() -> None:
 def test_symmetric_la_and_ds_without_asymmetry_are_voigt_profiles() -> None:
     gauss_fwhm, lorentz_fwhm = 1.3, 0.6
     voigt = get_lineshape("voigt").evaluate(X, 1.0, 0.4, gauss_fwhm, lorentz_fwhm)
-    la = get_lineshape("la").evaluate(X, 1.0, 0.4, lorentz_fwhm, 1.0, 1.0, gauss_fwhm / lorentz_fwhm)
+    ratio = gauss_fwhm / lorentz_fwhm
+    la = get_lineshape("la").evaluate(X, 1.0, 0.4, lorentz_fwhm, 1.0, 1.0, ratio)
     ds = get_lineshape("ds_gauss").evaluate(X, 1.0, 0.4, gauss_fwhm, 0.0, lorentz_fwhm)
     np.testing.assert_allclose(la, voigt, atol=1e-10)
     np.testing.assert_allclose(ds, voigt, atol=1e-10)
@@ -208,11 +211,12 @@ def test_unknown_shape_names_the_known_ones() -> None:
 def test_registration_rejects_clashes_and_malformed_shapes() -> None:
     gauss = LINESHAPES["gaussian"]
     assert register_lineshape(gauss) is gauss
-    clash = LineShape("gaussian", gauss.parameters, {}, "", True, gauss.function, gauss.gradient, gauss.area_function)
+    functions = (gauss.function, gauss.gradient, gauss.area_function)
+    clash = LineShape("gaussian", gauss.parameters, {}, "", True, *functions)
     with pytest.raises(ValueError, match="already registered"):
         register_lineshape(clash)
     with pytest.raises(ValueError, match="must start with"):
-        LineShape("bad", ("center", "height", "fwhm"), {}, "", True, gauss.function, gauss.gradient, gauss.area_function)
+        LineShape("bad", ("center", "height", "fwhm"), {}, "", True, *functions)
     with pytest.raises(TypeError):
         LINESHAPES["x"] = gauss  # type: ignore[index]
 
@@ -227,11 +231,8 @@ CASA_AREA_FACTOR_SGL = 1.000921  # CasaXPS Area / analytic SGL area (documented 
 
 def _casa_fit(shared_data):
     folder = shared_data("xps", "pynxtools-xps")
-    rows = [
-        [float(v) for v in line.split("\t") if v.strip()]
-        for line in (folder / "FeO_analyzed_lineshapes_cols.txt").read_text("latin-1").splitlines()[8:]
-        if line.strip()
-    ]
+    lines = (folder / "FeO_analyzed_lineshapes_cols.txt").read_text("latin-1").splitlines()
+    rows = [[float(v) for v in line.split("\t") if v.strip()] for line in lines[8:] if line.strip()]
     table = np.array(rows)
     be, background = table[:, 8], table[:, 14]
     components = table[:, 10:14] - background[:, None]  # exported columns are component + BG
@@ -239,8 +240,7 @@ def _casa_fit(shared_data):
         r"CASA comp \(\*Fe 2p\*\) \(\*(\S+)\*\) Area (\S+) .*? MFWHM (\S+) .*? Position (\S+)",
         (folder / "FeO_analyzed.vms").read_text("latin-1"),
     )
-    header = (folder / "FeO_analyzed_lineshapes_cols.txt").read_text("latin-1").splitlines()
-    rounded = [float(v) for v in header[3].split("\t")[2:6]]
+    rounded = [float(v) for v in lines[3].split("\t")[2:6]]
     params = [(shape, float(a), float(f), HV - float(p)) for shape, a, f, p in comps]
     assert [round(p[3], 2) for p in params] == pytest.approx(rounded, abs=0.006)
     return be, components, params
