@@ -130,7 +130,7 @@ def _run_dask(function: Callable[[T], R], chunks: Sequence[T], workers: int, sch
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")  # any free port: no clash with another cluster
         client = Client(cluster)
     else:
         client = Client(scheduler)
