@@ -20,6 +20,9 @@ from specssb.errors import ConfigError, FitError
 
 __all__ = ["map_chunks", "plan_chunks"]
 
+#: Largest default chunk, in spectra.
+MAX_CHUNK = 512
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -33,7 +36,8 @@ def plan_chunks(n_items: int, *, workers: int = 1, chunk_size: int | None = None
         Number of spectra.
     workers : int
         Workers that will share them; by default each gets about four chunks, so a slow chunk
-        does not leave the others idle.
+        does not leave the others idle, and no chunk holds more than :data:`MAX_CHUNK`
+        spectra (a block of a few hundred spectra keeps the batched solver's arrays in cache).
     chunk_size : int, optional
         Spectra per chunk (overrides the default).
 
@@ -45,6 +49,7 @@ def plan_chunks(n_items: int, *, workers: int = 1, chunk_size: int | None = None
         return []
     if chunk_size is None:
         chunk_size = max(1, -(-n_items // max(1, 4 * workers))) if workers > 1 else n_items
+        chunk_size = min(chunk_size, MAX_CHUNK)
     return [slice(start, min(start + chunk_size, n_items)) for start in range(0, n_items, chunk_size)]
 
 
@@ -127,10 +132,16 @@ def _run_dask(function: Callable[[T], R], chunks: Sequence[T], workers: int, sch
             "a dask scheduler needs the 'distributed' extra: pip install 'specssb[distributed]'",
             key="scheduler",
         ) from exc
+    import dask
+
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0")  # any free port: no clash with another cluster
+        # dask's nannies set MALLOC_TRIM_THRESHOLD_=65536, which returns every freed block to
+        # the system and makes the batched solver's large temporaries page-fault again (2.6x
+        # slower); a remote cluster should be started with the same setting.
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 1 << 30}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0")  # any free port: no clash
         client = Client(cluster)
     else:
         client = Client(scheduler)

@@ -25,6 +25,7 @@ def test_plan_chunks_cover_every_item_once():
     np.testing.assert_array_equal(covered, np.arange(103))
     assert len(slices) == 8
     assert plan_chunks(10, workers=1) == [slice(0, 10)]
+    assert len(plan_chunks(2000, workers=1)) == 4  # at most MAX_CHUNK spectra a chunk
     assert plan_chunks(10, chunk_size=4) == [slice(0, 4), slice(4, 8), slice(8, 10)]
     assert plan_chunks(0) == []
 

@@ -243,8 +243,15 @@ class CompiledModel:
             self._shirley_cache = cached
         return cached[1]
 
+    def envelope(self, x: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """The model (peaks + fitted background) for free vectors ``(m, n_free) -> (m, n)``."""
+        return self.evaluate(x, self.full(np.atleast_2d(free)))["envelope"]
+
     def jacobian(self, x: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Envelope and its analytic Jacobian with respect to the free parameters.
+
+        Each line shape's derivatives are added straight into the column of the free
+        parameter they depend on (times the tie factor), so ties cost nothing here.
 
         Parameters
         ----------
@@ -254,31 +261,35 @@ class CompiledModel:
         Returns
         -------
         envelope : ndarray of shape (m, n)
-        jacobian : ndarray of shape (m, n, n_free)
+        jacobian : ndarray of shape (m, n_free, n)
+            One contiguous row per free parameter.
         """
         full = self.full(np.atleast_2d(free))
         m, n = full.shape[0], x.size
-        d_full = np.zeros((m, n, len(self.parameters)))
+        jac = np.zeros((m, self.n_free, n))
         peaks = np.zeros((m, n))
+        shirley = self.background_term == "shirley"
+        d_peaks = np.zeros((m, self.n_free, n)) if shirley else jac
         for c in self.components:
             args = [full[:, j, None] for j in c.columns]
-            peaks += c.shape.evaluate(x, *args)
-            for j, derivative in zip(c.columns, c.shape.derivatives(x, *args)):
-                d_full[:, :, j] += derivative
+            shape = c.shape
+            peaks += shape.evaluate(x, *args)
+            for j, derivative in zip(c.columns, shape.derivatives(x, *args)):
+                parameter = self.parameters[j]
+                if parameter.free_index is not None:
+                    d_peaks[:, parameter.free_index] += parameter.factor * derivative
         background = self._background(x, full, peaks)
         if self.background_term != "none":
-            cols = self.background_columns
-            d_full[:, :, cols[0]] = 1.0
-            if self.background_term == "linear":
-                d_full[:, :, cols[1]] = x - x[0]
-            elif self.background_term == "shirley":
+            cols = [self.parameters[j].free_index for j in self.background_columns]
+            if shirley:
                 operator = self._shirley(x)
-                scale = full[:, cols[1]]
-                d_full[:, :, cols[1]] = peaks @ operator.T
-                peak_columns = [j for c in self.components for j in c.columns]
-                for j in sorted(set(peak_columns)):
-                    d_full[:, :, j] += scale[:, None] * (d_full[:, :, j] @ operator.T)
-        return peaks + background, d_full @ self._matrix
+                scale = full[:, self.background_columns[1], None, None]
+                jac += d_peaks + scale * (d_peaks @ operator.T)
+                jac[:, cols[1]] = peaks @ operator.T
+            elif self.background_term == "linear":
+                jac[:, cols[1]] = x - x[0]
+            jac[:, cols[0]] = 1.0
+        return peaks + background, jac
 
     def areas(self, full: np.ndarray) -> np.ndarray:
         """Area of each component, shape (m, k) (see each line shape's ``area``)."""

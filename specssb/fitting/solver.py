@@ -31,8 +31,17 @@ import numpy as np
 
 __all__ = ["SolverResult", "levenberg_marquardt"]
 
-#: ``jacobian(free) -> (model, J)`` with shapes (m, n) and (m, n, p).
+#: ``jacobian(free) -> (model, J)`` with shapes (m, n) and (m, p, n).
 JacobianFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: ``evaluate(free) -> model`` with shape (m, n).
+ModelFunction = Callable[[np.ndarray], np.ndarray]
+
+
+def _chisqr(y: np.ndarray, model: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    residual = y - model
+    if weights is not None:
+        residual = residual * weights
+    return np.einsum("mn,mn->m", residual, residual)
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ def levenberg_marquardt(
     lower: np.ndarray,
     upper: np.ndarray,
     *,
+    evaluate: ModelFunction | None = None,
     weights: np.ndarray | None = None,
     max_iterations: int = 200,
     ftol: float = 1e-10,
@@ -82,13 +92,16 @@ def levenberg_marquardt(
     ----------
     jacobian : callable
         ``jacobian(free)`` with ``free`` of shape (m, p) returns the model (m, n) and its
-        Jacobian (m, n, p).
+        Jacobian (m, p, n) (one contiguous row per parameter).
     y : ndarray of shape (m, n)
         Data.
     start : ndarray of shape (p,) or (m, p)
         Starting parameters.
     lower, upper : ndarray of shape (p,)
         Bounds (``±inf`` for none).
+    evaluate : callable, optional
+        ``evaluate(free) -> model`` without the Jacobian, for trial steps (cheaper); the
+        Jacobian is then computed only where a step was accepted.
     weights : ndarray of shape (m, n) or (n,), optional
         Residual weights ``w`` (``1/σ`` per point); χ² uses ``w²``.
     max_iterations : int
@@ -110,21 +123,32 @@ def levenberg_marquardt(
     m, n = y.shape
     theta = np.clip(np.broadcast_to(np.asarray(start, float), (m, np.size(lower))).copy(), lower, upper)
     p = theta.shape[1]
-    w = np.ones((m, n)) if weights is None else np.broadcast_to(np.asarray(weights, float), (m, n))
+    w = None if weights is None else np.broadcast_to(np.asarray(weights, float), (m, n))
     lam = np.full(m, damping)
     iterations = np.zeros(m, int)
     converged = np.zeros(m, bool)
     active = np.ones(m, bool)
     model, jac = jacobian(theta)
-    chisqr = np.sum((w * (y - model)) ** 2, axis=1)
+    fresh = np.ones(m, bool)  # jac holds the Jacobian at theta
+    chisqr = _chisqr(y, model, w)
+    eye = np.eye(p)
     for _ in range(max_iterations):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        wj = w[idx, :, None] * jac[idx]
-        wr = w[idx] * (y[idx] - model[idx])
-        normal = np.einsum("mnp,mnq->mpq", wj, wj)
-        gradient = np.einsum("mnp,mn->mp", wj, wr)
+        stale = idx[~fresh[idx]]
+        if stale.size:
+            model[stale], jac[stale] = jacobian(theta[stale])
+            fresh[stale] = True
+        every = idx.size == m  # no copies while every spectrum is still iterating
+        j_active = jac if every else jac[idx]
+        r_active = (y - model) if every else (y[idx] - model[idx])
+        if w is not None:
+            w_active = w if every else w[idx]
+            j_active = j_active * w_active[:, None, :]
+            r_active = r_active * w_active
+        normal = j_active @ j_active.transpose(0, 2, 1)
+        gradient = (j_active @ r_active[:, :, None])[:, :, 0]
         diagonal = np.einsum("mpp->mp", normal)
         held = ((theta[idx] <= lower) & (gradient < 0)) | ((theta[idx] >= upper) & (gradient > 0))
         norms = np.sqrt(diagonal) * np.sqrt(np.maximum(chisqr[idx], 1e-300))[:, None]
@@ -146,19 +170,20 @@ def levenberg_marquardt(
         gradient = gradient * free
         diagonal = np.where(free, diagonal, 1.0)
         floor = 1e-12 * np.maximum(diagonal.max(axis=1, keepdims=True), 1e-300)
-        damped = normal + (lam[idx, None] * np.maximum(diagonal, floor) + held.astype(float))[:, :, None] * np.eye(p)
-        damped += floor[:, :, None] * np.eye(p)
+        shift = lam[idx, None] * np.maximum(diagonal, floor) + held + floor
+        damped = normal + shift[:, :, None] * eye
         step = np.linalg.solve(damped, gradient[..., None])[..., 0]
         trial = np.clip(theta[idx] + step, lower, upper)
-        trial_model, trial_jac = jacobian(trial)
-        trial_chisqr = np.sum((w[idx] * (y[idx] - trial_model)) ** 2, axis=1)
+        trial_model = evaluate(trial) if evaluate is not None else jacobian(trial)[0]
+        trial_chisqr = _chisqr(y[idx], trial_model, None if w is None else w[idx])
         iterations[idx] += 1
         better = np.isfinite(trial_chisqr) & (trial_chisqr <= chisqr[idx])
         moved = np.abs(trial - theta[idx])
         small_step = np.all(moved <= xtol * (np.abs(theta[idx]) + xtol), axis=1)
         small_gain = (chisqr[idx] - trial_chisqr) <= ftol * chisqr[idx]
         accept = idx[better]
-        theta[accept], model[accept], jac[accept] = trial[better], trial_model[better], trial_jac[better]
+        theta[accept], model[accept] = trial[better], trial_model[better]
+        fresh[accept] = False
         chisqr[accept] = trial_chisqr[better]
         lam[accept] = np.maximum(lam[accept] / 10.0, 1e-15)
         reject = idx[~better]
@@ -167,10 +192,13 @@ def levenberg_marquardt(
         stuck = lam[idx] > 1e16  # no step along the gradient lowers chi-square: a minimum
         converged[idx[done | stuck]] = True
         active[idx[done | stuck]] = False
+    stale = np.flatnonzero(~fresh)
+    if stale.size:
+        model[stale], jac[stale] = jacobian(theta[stale])
     dof = max(n - p, 1)
     redchi = chisqr / dof
-    wj = w[:, :, None] * jac
-    normal = np.einsum("mnp,mnq->mpq", wj, wj)
+    wj = jac if w is None else jac * w[:, None, :]
+    normal = wj @ wj.transpose(0, 2, 1)
     try:
         covariance = np.linalg.inv(normal) * redchi[:, None, None]
     except np.linalg.LinAlgError:  # one singular matrix (a parameter without effect): go one by one

@@ -166,7 +166,7 @@ def test_fitted_shirley_jacobian_matches_finite_differences():
         up[0, j] += step
         down[0, j] -= step
         numeric = (model.jacobian(x, up)[0] - model.jacobian(x, down)[0]) / (2 * step)
-        np.testing.assert_allclose(jac[0, :, j], numeric[0], rtol=1e-5, atol=1e-6 * np.abs(numeric).max())
+        np.testing.assert_allclose(jac[0, j], numeric[0], rtol=1e-5, atol=1e-6 * np.abs(numeric).max())
 
 
 def test_lmfit_model_carries_the_ties_as_expressions():

@@ -16,7 +16,7 @@ def decay(free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, k, c = (free[:, i, None] for i in range(3))
     e = np.exp(-k * T)
     model = a * e + c
-    jac = np.stack([e, -a * T * e, np.ones_like(e)], axis=-1)
+    jac = np.stack([e, -a * T * e, np.ones_like(e)], axis=1)
     return model, jac
 
 

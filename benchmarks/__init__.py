@@ -1,0 +1,1 @@
+"""Side-by-side speed comparisons of specssb against the standard tools (``python -m benchmarks``)."""

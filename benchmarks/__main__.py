@@ -1,0 +1,43 @@
+"""``python -m benchmarks [NAME] [OPTIONS]``: run one benchmark, or list them without a name.
+
+The benchmark module is imported only after the name is chosen, so its thread settings
+(``OMP_NUM_THREADS=1`` …) are in place before numpy is imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: name -> (module, one-line description)
+BENCHMARKS = {
+    "fit": ("benchmarks.fit", "batched fit engine vs lmfit and scipy loops (S 2p series, Raman "
+            "map) and dask scale-out"),
+}
+
+
+def listing() -> str:
+    """The available benchmarks, one per line."""
+    lines = ["usage: python -m benchmarks NAME [OPTIONS]   (NAME --help for its options)", "",
+             "benchmarks:"]
+    lines += [f"  {name:<8} {description}" for name, (_, description) in BENCHMARKS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark named by the first argument; list them when there is none."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "list"):
+        print(listing())
+        return 0
+    name, options = argv[0], argv[1:]
+    if name not in BENCHMARKS:
+        print(f"unknown benchmark {name!r}\n\n{listing()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(BENCHMARKS[name][0])
+    return int(module.main(options))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
