@@ -272,9 +272,10 @@ class CompiledModel:
         d_peaks = np.zeros((m, self.n_free, n)) if shirley else jac
         for c in self.components:
             args = [full[:, j, None] for j in c.columns]
-            shape = c.shape
-            peaks += shape.evaluate(x, *args)
-            for j, derivative in zip(c.columns, shape.derivatives(x, *args)):
+            derivatives = c.shape.derivatives(x, *args)
+            # every shape is height × a unit-height profile, and ∂y/∂height is that profile
+            peaks += args[0] * derivatives[0]
+            for j, derivative in zip(c.columns, derivatives):
                 parameter = self.parameters[j]
                 if parameter.free_index is not None:
                     d_peaks[:, parameter.free_index] += parameter.factor * derivative

@@ -216,3 +216,13 @@ def test_a_recipe_can_choose_the_tougaard_cross_section_family():
     assert recipe.background.options == {"family": "U3", "c": 551.0, "d": 436.0}
     spectrum, _ = s2p_series(2)
     assert fit(spectrum, recipe).frame["converged"].all()
+
+
+@pytest.mark.parametrize("name", sorted(__import__("specssb.fitting.lineshapes", fromlist=["x"]).LINESHAPES))
+def test_every_shape_is_height_times_its_height_derivative(name):
+    """The model builds peaks from ∂y/∂height; that needs y = height × ∂y/∂height."""
+    shape = get_lineshape(name)
+    x = np.linspace(-10.0, 10.0, 401)
+    args = [2.5, 0.3, 1.7, *(default for default, _, _ in shape.shape_defaults.values())]
+    np.testing.assert_allclose(shape.evaluate(x, *args), args[0] * shape.derivatives(x, *args)[0],
+                               rtol=1e-12, atol=1e-12)
