@@ -263,12 +263,11 @@ def lmfit_model(model: CompiledModel) -> tuple[Any, Any, list[str]]:
     )
     lm_model = lmfit.Model(envelope, independent_vars=["x"])
     parameters = lmfit.Parameters()
-    free_names = [""] * model.n_free
+    free_names = model.free_names
     for p in model.parameters:  # free ones first, so expressions can refer to them
         if p.tie is None and p.free_index is not None:
             value = 0.0 if np.isnan(p.value) else p.value  # guesses are set per spectrum
             parameters.add(p.name, value=value, min=p.lower, max=p.upper, vary=True)
-            free_names[p.free_index] = p.name
     for p in model.parameters:
         if p.free_index is None:
             parameters.add(p.name, value=p.offset, vary=False)

@@ -129,7 +129,7 @@ class CompiledModel:
         """Name of each free parameter, in free-vector order."""
         names = [""] * self.n_free
         for p in self.parameters:
-            if p.free_index is not None and p.factor == 1.0 and p.offset == 0.0 and p.tie is None:
+            if p.tie is None and p.free_index is not None:
                 names[p.free_index] = p.name
         return names
 

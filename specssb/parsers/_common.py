@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from os import PathLike
 from pathlib import Path
@@ -19,6 +20,7 @@ def make_source(
     format: str,  # noqa: A002 - the field is called format in Source
     *,
     block: str | int | None = None,
+    data: bytes | None = None,
     sha256: str | None = None,
     library: str | None = None,
 ) -> Source:
@@ -32,15 +34,18 @@ def make_source(
         Registered format name.
     block : str or int, optional
         Which part of the file.
+    data : bytes, optional
+        The file's bytes when the reader already holds them (hashed instead of reading the
+        file a second time); omitted for folders and for readers that never load the bytes.
     sha256 : str, optional
-        Precomputed hash (computed from ``path`` when omitted).
+        A hash computed elsewhere (wins over ``data`` and ``path``).
     library : str, optional
         Reader library and version, e.g. ``"nmrglue 0.12"``, appended to ``parser_version``.
     """
     version = f"specssb {__version__}" + (f"; {library}" if library else "")
     return Source(
         path=str(path),
-        sha256=sha256 if sha256 is not None else sha256_of(path),
+        sha256=sha256 or (hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)),
         format=format,
         block=block,
         parser_version=version,

@@ -175,7 +175,7 @@ def read_biologic_mpt(
     """
     data = read_bytes(path)
     text = decode_text(data, path, encoding)
-    source = make_source(path, "biologic-mpt")
+    source = make_source(path, "biologic-mpt", data=data)
     return parse_biologic_mpt(text, source=source, timezone=timezone)
 
 

@@ -850,6 +850,6 @@ def read_wdf(path: Path) -> list[Spectrum]:
     (1879.44921875, 0.380859375)
     """
     data = read_bytes(path)
-    source = make_source(path, "wdf", library=f"renishawWiRE {_library_version()}")
+    source = make_source(path, "wdf", data=data, library=f"renishawWiRE {_library_version()}")
     return parse_wdf(data, source=source)
 

@@ -148,7 +148,7 @@ def read_xdi(path: Path, *, mu: str | None = None, timezone: str = "UTC") -> lis
     'mutrans'
     """
     data = read_bytes(path)
-    source = make_source(path, "xdi")
+    source = make_source(path, "xdi", data=data)
     with deferred_warnings():
         try:
             text = data.decode("utf-8")

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import hashlib
 import math
 import re
 import warnings
@@ -793,6 +792,6 @@ def read_vamas(
     """
     _check_energy(energy)
     data = read_bytes(path)
-    source = make_source(path, "vamas", sha256=hashlib.sha256(data).hexdigest())
+    source = make_source(path, "vamas", data=data)
     return parse_vamas(decode_text(data, path, encoding), source=source, energy=energy,
                        subtract_work_function=subtract_work_function)
