@@ -254,6 +254,47 @@ def scipy_loop(spectrum: Any, recipe: Any) -> tuple[np.ndarray, Any]:
     return model.full(free), model
 
 
+def lmfit_defaults_loop(spectrum: Any, recipe: Any) -> np.ndarray:
+    """lmfit as it is usually run: per spectrum, the background, then ``Model.fit`` with
+    lmfit's ``least_squares`` method at lmfit's default settings (2-point finite-difference
+    Jacobian, tolerances 1e-8). Same compiled model, start values and bounds as the engine.
+
+    lmfit's default method, ``leastsq``, is not used: on the S 2p recipe it leaves a center
+    that starts at the middle of its bounds exactly where it started (see the module
+    docstring of :mod:`specssb.fitting.engine`).
+
+    Returns
+    -------
+    ndarray of shape (m, n_full)
+        Best-fit full parameter vectors.
+    """
+    from specssb.fitting.backgrounds import get_background
+    from specssb.fitting.engine import lmfit_model
+    from specssb.fitting.model import compile_recipe
+
+    x, rows = _fitted_rows(spectrum, recipe)
+    background = recipe.background
+    subtract = background is not None and not background.fitted and background.kind != "none"
+    model = compile_recipe(recipe, x, None if subtract else rows)
+    lm_model, parameters, free_names = lmfit_model(model)
+    free = np.empty((len(rows), model.n_free))
+    for i, row in enumerate(rows):
+        data = row - get_background(background.kind)(x, row, **background.options)[0] if subtract else row
+        for name, value in zip(free_names, model.start(x, data[None])[0]):
+            parameters[name].set(value=value)
+        result = lm_model.fit(data, parameters, x=x, method="least_squares")
+        free[i] = [result.params[name].value for name in free_names]
+    return model.full(free)
+
+
+def _fitted_rows(spectrum: Any, recipe: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The axis and the (m, n) rows inside the recipe's ``[select] window``."""
+    from specssb.fitting.engine import _window
+
+    x = spectrum.axis.values
+    return _window(recipe, x, spectrum.data.reshape(-1, x.size))
+
+
 # ----------------------------------------------------------------------------- helpers
 def timed(function: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     """Median wall time of ``repeats`` calls (s) and the last result."""
@@ -330,12 +371,14 @@ def job_s2p(sizes: Sizes, seed: int, log: WarningLog) -> dict[str, Any]:
     with log:
         warm = first(series, 2)
         fit(warm, recipe, engine="batched"), fit(warm, recipe, engine="lmfit"), scipy_loop(warm, recipe)
+        lmfit_defaults_loop(warm, recipe)
         t_lmfit, lmfit_table = timed(lambda: fit(lmfit_part, recipe, engine="lmfit"), sizes.repeats)
+        t_defaults, defaults_full = timed(lambda: lmfit_defaults_loop(lmfit_part, recipe), sizes.repeats)
         t_scipy, (scipy_full, _) = timed(lambda: scipy_loop(scipy_part, recipe), sizes.repeats)
         t_batched, table = timed(lambda: fit(series, recipe, engine="batched"), sizes.repeats)
     return _summary(
         "s2p", table, lmfit_table, t_batched, n_spectra(series), t_lmfit, n_spectra(lmfit_part),
-        scipy=(t_scipy, n_spectra(scipy_part), scipy_full),
+        defaults=(t_defaults, defaults_full), scipy=(t_scipy, n_spectra(scipy_part), scipy_full),
     )
 
 
@@ -352,17 +395,20 @@ def job_raman(
     with log:
         warm = first(raman, 1)
         fit(warm, recipe, engine="batched"), fit(warm, recipe, engine="lmfit")
+        lmfit_defaults_loop(warm, recipe)
         t_lmfit, lmfit_table = timed(lambda: fit(lmfit_part, recipe, engine="lmfit"), sizes.repeats)
+        t_defaults, defaults_full = timed(lambda: lmfit_defaults_loop(lmfit_part, recipe), sizes.repeats)
         t_batched, table = timed(lambda: fit(raman, recipe, engine="batched"), sizes.repeats)
     summary = _summary(job, table, lmfit_table, t_batched, n_spectra(raman), t_lmfit,
-                       n_spectra(lmfit_part))
+                       n_spectra(lmfit_part), defaults=(t_defaults, defaults_full))
     summary["points"] = table.batches[0].x.size
     return summary, raman, recipe, table
 
 
 def _summary(
     job: str, table: Any, lmfit_table: Any, t_batched: float, m_batched: int, t_lmfit: float,
-    m_lmfit: int, scipy: tuple[float, int, np.ndarray] | None = None,
+    m_lmfit: int, defaults: tuple[float, np.ndarray],
+    scipy: tuple[float, int, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     rate = m_batched / t_batched
     difference, where, in_sigma = max_relative_difference(table.frame, lmfit_table.frame)
@@ -374,6 +420,13 @@ def _summary(
         "batched_converged": int(table.frame.groupby("index")["converged"].first().sum()),
         "lmfit_converged": int(lmfit_table.frame.groupby("index")["converged"].first().sum()),
     }
+    t_defaults, defaults_full = defaults
+    result.update({
+        "defaults_seconds": t_defaults, "defaults_per_second": m_lmfit / t_defaults,
+        "vs_defaults": rate / (m_lmfit / t_defaults),
+        "defaults_max_rel_diff": max_relative_array_difference(
+            defaults_full, table.batches[0].full[:m_lmfit]),
+    })
     if scipy is not None:
         t_scipy, m_scipy, scipy_full = scipy
         batch = table.batches[0]
@@ -518,13 +571,20 @@ def _print_s2p(r: dict[str, Any], out: Any) -> None:
     print("(a) S 2p series: 2 GL(30) doublets + subtracted iterative Shirley, 400 pts, Poisson", file=out)
     _rate_line("batched engine", r["batched_spectra"], r["batched_seconds"], out)
     _rate_line('lmfit loop (engine="lmfit")', r["lmfit_spectra"], r["lmfit_seconds"], out)
+    _rate_line("lmfit loop, lmfit defaults", r["lmfit_spectra"], r["defaults_seconds"], out)
     _rate_line("scipy least_squares loop (TRF)", r["scipy_spectra"], r["scipy_seconds"], out)
     print(f"  batched / lmfit {r['s2p_vs_lmfit']:.1f}x, batched / scipy {r['s2p_vs_scipy']:.1f}x", file=out)
+    _print_defaults(r, out)
     print(f"  max rel. diff vs lmfit {r['s2p_max_rel_diff']:.2e} at {r['max_rel_diff_at']}", file=out)
     print(f"  max |diff| vs lmfit / lmfit stderr {r['max_diff_in_stderr']:.2e}; max rel. diff of the "
           f"scipy loop vs batched {r['scipy_max_rel_diff']:.2e}", file=out)
     print(f"  converged: batched {r['batched_converged']}/{r['batched_spectra']}, "
           f"lmfit {r['lmfit_converged']}/{r['lmfit_spectra']}\n", file=out)
+
+
+def _print_defaults(r: dict[str, Any], out: Any) -> None:
+    print(f"  batched / lmfit-defaults loop {r['vs_defaults']:.1f}x (not a target); max rel. diff "
+          f"of that loop vs batched {r['defaults_max_rel_diff']:.2e}", file=out)
 
 
 def _print_raman(r: dict[str, Any], job: str, out: Any) -> None:
@@ -534,7 +594,9 @@ def _print_raman(r: dict[str, Any], job: str, out: Any) -> None:
     print(f"{title}: {r['points']} points per spectrum fitted", file=out)
     _rate_line("batched engine", r["batched_spectra"], r["batched_seconds"], out)
     _rate_line('lmfit loop (engine="lmfit")', r["lmfit_spectra"], r["lmfit_seconds"], out)
+    _rate_line("lmfit loop, lmfit defaults", r["lmfit_spectra"], r["defaults_seconds"], out)
     print(f"  batched / lmfit {r[f'{job}_vs_lmfit']:.1f}x", file=out)
+    _print_defaults(r, out)
     print(f"  max rel. diff vs lmfit {r[f'{job}_max_rel_diff']:.2e} at {r['max_rel_diff_at']}", file=out)
     print(f"  max |diff| vs lmfit / lmfit stderr {r['max_diff_in_stderr']:.2e}", file=out)
     print(f"  converged: batched {r['batched_converged']}/{r['batched_spectra']}, "

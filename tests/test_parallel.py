@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from specssb.errors import ConfigError, FitError
-from specssb.parallel import map_chunks, plan_chunks
+from specssb.parallel import CHUNK_VALUES, map_chunks, plan_chunks
 
 
 def square_sum(chunk: np.ndarray) -> float:
@@ -25,7 +25,9 @@ def test_plan_chunks_cover_every_item_once():
     np.testing.assert_array_equal(covered, np.arange(103))
     assert len(slices) == 8
     assert plan_chunks(10, workers=1) == [slice(0, 10)]
-    assert len(plan_chunks(2000, workers=1)) == 4  # at most MAX_CHUNK spectra a chunk
+    # at most CHUNK_VALUES values a chunk
+    assert len(plan_chunks(2000, workers=1, points=CHUNK_VALUES // 500)) == 4
+    assert plan_chunks(2000, workers=1, points=10) == [slice(0, 2000)]
     assert plan_chunks(10, chunk_size=4) == [slice(0, 4), slice(4, 8), slice(8, 10)]
     assert plan_chunks(0) == []
 

@@ -10,9 +10,17 @@ relative on every parameter):
 ``lmfit``
     An :class:`lmfit.Model` per spectrum: the reference path. It runs lmfit's
     ``least_squares`` method (scipy's trust-region reflective solver, bounds handled natively)
-    with tight tolerances: lmfit's default ``leastsq`` (MINPACK) left component centers exactly
-    at their starting values on our S 2p doublet models (every function call carried the same
-    center; not yet understood), so it is not used as the oracle.
+    with tolerances of 1e-12 and the compiled model's analytic Jacobian (lmfit's ``jac``
+    option). Finite differences limited the reference's own precision: on a fitted linear
+    background whose slope is 1 % of its standard error, lmfit's finite-difference answer sat
+    7.6e-6 (relative) away from the exact linear least-squares slope at its own line
+    parameters, the batched engine's 3.6e-11 away.
+
+    lmfit's default method, ``leastsq`` (MINPACK), is not used: MINPACK's finite-difference
+    step is relative to the *internal* (bound-transformed) parameter value, which is ~1e-16
+    for a parameter that starts at the exact middle of its bounds (``arcsin(0)``), so the step
+    is below one ulp of the parameter and its Jacobian column is zero. Such a parameter never
+    moves (seen on the S 2p recipes, whose centers often start mid-range).
 ``auto``
     ``batched``; a recipe the batched engine cannot express would fall back to ``lmfit`` with a
     message in the table's ``engine`` column (every recipe the current schema can describe is
@@ -29,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from specssb._allocator import keep_freed_memory
 from specssb.errors import ConfigError, ConvergenceWarning, FitError
 from specssb.fitting.model import CompiledModel, compile_recipe
 from specssb.fitting.result import FitBatch, FitTable
@@ -100,20 +109,21 @@ def fit(
     batches = []
     for x, y, labels, axis_name, axis_unit, signal_unit in groups:
         x, y = _window(recipe, x, y)
-        baseline = _baseline(recipe, x, y)
-        model = compile_recipe(recipe, x, y - baseline)
+        # y only seeds a fitted background's level here, and a fitted background is never
+        # subtracted as well, so the raw data serve (the chunks subtract their own baseline)
+        model = compile_recipe(recipe, x, y)
         if y.shape[1] <= model.n_free:
             raise FitError(f"{y.shape[1]} points cannot fit {model.n_free} free parameters")
         chosen = "batched" if engine in ("auto", "batched") else "lmfit"
         w = None if weights is None else 1.0 / np.sqrt(np.maximum(y, 1.0))
-        slices = plan_chunks(len(y), workers=workers, chunk_size=chunk_size)
-        start = model.start(x, y - baseline)
+        slices = plan_chunks(len(y), workers=workers, chunk_size=chunk_size, points=x.size)
+        background = getattr(recipe, "background", None)
         chunks = [
-            (model, x, (y - baseline)[s], start[s], None if w is None else w[s], chosen, max_iterations)
+            (model, background, x, y[s], None if w is None else w[s], chosen, max_iterations)
             for s in slices
         ]
         parts = map_chunks(_solve_chunk, chunks, workers=workers, scheduler=scheduler)
-        full, covariance, converged, redchi = (np.concatenate(p) for p in zip(*parts))
+        full, covariance, converged, redchi, baseline = (np.concatenate(p) for p in zip(*parts))
         batches.append(
             FitBatch(model, x, y, baseline, full, covariance, converged, redchi, labels,
                      axis_name, axis_unit, signal_unit, chosen)
@@ -175,9 +185,8 @@ def _window(recipe: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
     return x[keep], y[:, keep]
 
 
-def _baseline(recipe: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _baseline(background: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The background subtracted before fitting (zeros when none, or fitted in the model)."""
-    background = getattr(recipe, "background", None)
     if background is None or getattr(background, "fitted", False) or background.kind in (None, "none"):
         return np.zeros_like(y)
     from specssb.fitting.backgrounds import get_background
@@ -188,18 +197,29 @@ def _baseline(recipe: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _solve_chunk(
-    chunk: tuple[CompiledModel, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, str, int],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fit one block of spectra (module level, so worker processes can run it)."""
-    model, x, y, start, weights, engine, max_iterations = chunk
+    chunk: tuple[CompiledModel, Any, np.ndarray, np.ndarray, np.ndarray | None, str, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fit one block of spectra (module level, so worker processes can run it): subtract the
+    recipe's background, take the start values, solve. Every step is row by row, so the
+    results do not depend on how the spectra are split into chunks.
+
+    Returns
+    -------
+    full, covariance, converged, redchi, baseline
+    """
+    model, background, x, y, weights, engine, max_iterations = chunk
+    baseline = _baseline(background, x, y)
+    data = y - baseline
+    start = model.start(x, data)
     solve = _solve_batched if engine == "batched" else _solve_lmfit
-    return solve(model, x, y, start, weights, max_iterations)
+    return (*solve(model, x, data, start, weights, max_iterations), baseline)
 
 
 def _solve_batched(
     model: CompiledModel, x: np.ndarray, y: np.ndarray, start: np.ndarray,
     weights: np.ndarray | None, max_iterations: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    keep_freed_memory()  # once per process, here so that worker processes do it too
     lower, upper = model.free_bounds()
     result = levenberg_marquardt(
         lambda free: model.jacobian(x, free), y, start, lower, upper,
@@ -215,6 +235,14 @@ def _solve_lmfit(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     lm_model, parameters, free_names = lmfit_model(model)
     m, p = y.shape[0], model.n_free
+
+    def jacobian(params: Any, data: np.ndarray, weights: np.ndarray | None, x: np.ndarray) -> np.ndarray:
+        """∂[(data − model)·w]/∂θ, shape (n_points, n_free): the compiled model's analytic one
+        (lmfit's residual is ``(data − model)·weights``)."""
+        free_now = np.array([[params[name].value for name in free_names]])
+        jac = -model.jacobian(x, free_now)[1][0].T
+        return jac if weights is None else jac * weights[:, None]
+
     free = np.zeros((m, p))
     covariance = np.full((m, p, p), np.nan)
     converged = np.zeros(m, bool)
@@ -224,7 +252,8 @@ def _solve_lmfit(
             parameters[name].set(value=value)
         result = lm_model.fit(
             y[i], parameters, x=x, weights=None if weights is None else weights[i],
-            method="least_squares", fit_kws={"ftol": 1e-12, "xtol": 1e-12, "gtol": 1e-12},
+            method="least_squares",
+            fit_kws={"ftol": 1e-12, "xtol": 1e-12, "gtol": 1e-12, "jac": jacobian},
         )
         free[i] = [result.params[name].value for name in free_names]
         if result.covar is not None:

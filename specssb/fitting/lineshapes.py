@@ -365,13 +365,29 @@ def _gl(x, height, center, fwhm, m):
 
 
 def _gl_gradient(x, height, center, fwhm, m):
-    u = (x - center) / fwhm
+    # The fit engine calls this for every component at every step, so it makes as few passes
+    # over (spectra × points) arrays as the algebra allows: per-spectrum scalars ((m, 1)
+    # arrays) are combined first, u² and the Lorentzian factor are shared, and the
+    # intermediate arrays are updated in place.
+    inverse = 1.0 / fwhm
     p = m / 100.0
-    lor = 1.0 / (1.0 + 4.0 * p * u * u)
-    profile = np.exp(-_K * (1.0 - p) * u * u) * lor
-    d_u = height * profile * (-2.0 * _K * (1.0 - p) * u - 8.0 * p * u * lor)
-    d_m = height * profile * (_K * u * u - 4.0 * u * u * lor) / 100.0
-    return (profile, *_position_terms(d_u, u, fwhm), d_m)
+    u = (x - center) * inverse
+    u2 = u * u
+    lor = 1.0 / (1.0 + (4.0 * p) * u2)
+    profile = np.exp((-_K * (1.0 - p)) * u2)
+    profile *= lor
+    scaled = height * profile
+    # ∂y/∂u = -scaled · u · (2K(1-p) + 8p·lor), and ∂y/∂center = -∂y/∂u / fwhm
+    d_center = lor * (8.0 * p * inverse)
+    d_center += 2.0 * _K * (1.0 - p) * inverse
+    d_center *= scaled
+    d_center *= u
+    d_fwhm = d_center * u  # ∂y/∂fwhm = -∂y/∂u · u / fwhm
+    d_m = lor * -4.0  # ∂y/∂m = scaled · u² · (K - 4 lor) / 100
+    d_m += _K
+    d_m *= u2
+    d_m *= scaled / 100.0
+    return profile, d_center, d_fwhm, d_m
 
 
 def _gl_area(height, center, fwhm, m):

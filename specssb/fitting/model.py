@@ -153,6 +153,7 @@ class CompiledModel:
         y = np.atleast_2d(y)
         start = np.broadcast_to(self.free_start(), (y.shape[0], self.n_free)).copy()
         order = np.argsort(x)
+        x_sorted, y_sorted = x[order], y[:, order]
         centers = {c.name: self._start_of(c, "center") for c in self.components}
         widths = {c.name: self._start_of(c, "fwhm") for c in self.components}
         for component in self.components:
@@ -161,7 +162,7 @@ class CompiledModel:
                 continue
             center, width = centers[component.name], widths[component.name]
             crowd = sum(abs(other - center) <= width for other in centers.values() if np.isfinite(other))
-            at_center = np.array([np.interp(center, x[order], row[order]) for row in y])
+            at_center = _interpolate_rows(x_sorted, y_sorted, center)
             guess = at_center / max(crowd, 1)
             start[:, height.free_index] = np.clip(guess, height.lower, height.upper)
         return start
@@ -244,8 +245,16 @@ class CompiledModel:
         return cached[1]
 
     def envelope(self, x: np.ndarray, free: np.ndarray) -> np.ndarray:
-        """The model (peaks + fitted background) for free vectors ``(m, n_free) -> (m, n)``."""
-        return self.evaluate(x, self.full(np.atleast_2d(free)))["envelope"]
+        """The model (peaks + fitted background) for free vectors ``(m, n_free) -> (m, n)``.
+
+        Same numbers as ``evaluate(x, full(free))["envelope"]``, without keeping the
+        components (the solver's trial steps only need their sum).
+        """
+        full = self.full(np.atleast_2d(free))
+        peaks = np.zeros((full.shape[0], x.size))
+        for c in self.components:
+            peaks += c.shape.evaluate(x, *(full[:, j, None] for j in c.columns))
+        return peaks + self._background(x, full, peaks)
 
     def jacobian(self, x: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Envelope and its analytic Jacobian with respect to the free parameters.
@@ -299,6 +308,19 @@ class CompiledModel:
             [np.asarray(c.shape.area(*(full[:, j] for j in c.columns)), float) for c in self.components],
             axis=1,
         )
+
+
+def _interpolate_rows(x: np.ndarray, y: np.ndarray, at: float) -> np.ndarray:
+    """Every row of ``y`` (m, n) linearly interpolated at ``at`` on the increasing axis ``x``
+    (what ``np.interp`` gives row by row, ends held constant)."""
+    if at <= x[0]:
+        return y[:, 0].copy()
+    if at >= x[-1]:
+        return y[:, -1].copy()
+    right = int(np.searchsorted(x, at, side="right"))
+    left = right - 1
+    t = (at - x[left]) / (x[right] - x[left])
+    return y[:, left] + t * (y[:, right] - y[:, left])
 
 
 def compile_recipe(recipe: Any, x: np.ndarray, y: np.ndarray | None = None) -> CompiledModel:

@@ -65,6 +65,7 @@ import numpy as np
 from specssb.errors import ConfigError, MetadataWarning, ParseError
 from specssb.parsers._common import decode_text, make_source, read_bytes
 from specssb.parsers._registry import register_parser
+from specssb.parsers._xps_energy import convert_energy
 from specssb.spectrum import Axis, Source, Spectrum, Step
 
 __all__ = ["parse_vamas", "read_vamas"]
@@ -527,20 +528,9 @@ def _convert_energy(
     kind: str, values: np.ndarray, hv: float | None, phi: float, energy: str, cur: _Cursor,
     name: str,
 ) -> tuple[str, np.ndarray, tuple[Step, ...]]:
-    wanted = f"{energy}_energy"
-    if kind == wanted:
-        return kind, values, ()
-    if hv is None:
+    if hv is None and kind != f"{energy}_energy":
         cur.warn(f"no excitation energy: the axis stays {kind.replace('_', ' ')}", name)
-        return kind, values, ()
-    if kind == "kinetic_energy":
-        operation, formula = "kinetic_to_binding_energy", "BE = hv - KE - phi"
-    else:
-        operation, formula = "binding_to_kinetic_energy", "KE = hv - BE - phi"
-    parameters = {"excitation_energy_ev": hv, "work_function_ev": phi, "formula": formula}
-    step = Step(operation, parameters)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return wanted, hv - values - phi, (step,)
+    return convert_energy(kind, values, hv=hv, phi=phi, energy=energy)
 
 
 def _spectrum(header: _Header, block: _Block, source: Source, name: str, cur: _Cursor, *,
