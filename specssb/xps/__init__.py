@@ -1,0 +1,1 @@
+"""XPS analysis beyond fitting: charge correction, quantification."""
