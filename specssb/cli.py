@@ -22,7 +22,7 @@ from rich.table import Table
 from specssb import parsers
 from specssb._io import atomic_write_text, jsonable, to_json
 from specssb._version import __version__
-from specssb.errors import SpecssbError
+from specssb.errors import SpecssbError, SpecssbWarning
 from specssb.export import EXPORT_FORMATS, output_names, write_spectrum, write_table
 from specssb.spectrum import Spectrum, meta_key_table
 
@@ -57,6 +57,9 @@ def _root(
 ) -> None:
     """XPS, XAS, NMR and Raman processing for solid-state battery studies."""
     warnings.showwarning = _show_warning
+    # the command line reports specssb's warnings (one line each) and goes on, whatever filters
+    # the calling process set (e.g. a test run that turns them into errors)
+    warnings.simplefilter("default", SpecssbWarning)
 
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
@@ -307,9 +310,18 @@ def fit(
         str | None, typer.Option("--scheduler", help="dask scheduler address, or 'local'.")
     ] = None,
     plots: Annotated[int, typer.Option("--plots", help="PNG figures of at most this many fits.")] = 20,
+    calibrate: Annotated[bool, typer.Option(
+        "--calibrate/--no-calibrate",
+        help="XPS: charge-correct every region of each file as the recipe's [calibrate] says.",
+    )] = True,
     format_name: FormatOpt = None,
 ) -> None:
-    """Fit every matching spectrum with a recipe; write fits.parquet, fits.csv and figures."""
+    """Fit every matching spectrum with a recipe; write fits.parquet, fits.csv and figures.
+
+    For an XPS recipe with a ``[calibrate]`` table, every file's regions are first shifted by
+    one charge correction found in that file (e.g. its C 1s region); ``--no-calibrate`` skips
+    it.
+    """
     from specssb.fitting.engine import fit as run_fit
     from specssb.fitting.plots import plot_fit, plot_overview, save_figure
     from specssb.fitting.recipe import load_recipe
@@ -319,6 +331,15 @@ def fit(
     except SpecssbError as exc:
         _fail(exc)
     good, bad = _read_batch(files, format_name, label="reading")
+    if calibrate and chosen.technique == "xps" and chosen.calibrate:
+        from specssb.xps.charge import charge_correct_with_recipe
+
+        try:
+            for result in good:
+                result.spectra = charge_correct_with_recipe(result.spectra, chosen.calibrate)
+        except SpecssbError as exc:
+            _fail(exc)
+        _write_charge_corrections(good, out / "charge_corrections.csv")
     selected = [s for r in good for s in r.spectra if chosen.applies_to(s)]
     if not selected:
         _fail(SpecssbError(f"no spectrum in the inputs matches recipe {chosen.name!r} "
@@ -336,6 +357,24 @@ def fit(
     _out.print(f"{table.n_spectra} spectra fitted with {chosen.name} ({int(converged.sum())} converged) "
                f"→ {out / 'fits.parquet'}", markup=False)
     _finish(good, bad)
+
+
+def _write_charge_corrections(results: list[_Read], path: Path) -> None:
+    """One row per file: the charge correction applied to its regions (its history step)."""
+    import pandas as pd
+
+    from specssb._io import atomic_write_with
+
+    rows = []
+    for result in results:
+        steps = [s.history[-1] for s in result.spectra
+                 if s.history and s.history[-1].operation == "charge_correction"]
+        if steps:
+            rows.append({"file": str(result.path), **steps[0].parameters})
+        else:
+            rows.append({"file": str(result.path), "method": "none (no reference region)"})
+    frame = pd.DataFrame(rows)
+    atomic_write_with(path, lambda stream: frame.to_csv(stream, index=False))
 
 
 @app.command()

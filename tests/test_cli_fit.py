@@ -45,3 +45,18 @@ def test_recipes_lists_the_built_ins():
     assert result.exit_code == 0
     names = {item["name"] for item in json.loads(result.stdout)}
     assert {"xps-s2p-argyrodite", "xps-p2p-argyrodite", "raman-ps4-band"} <= names
+
+
+def test_fit_charge_corrects_each_file_from_its_own_c1s(tmp_path):
+    result = runner.invoke(app, ["fit", *map(str, XPS), "--recipe", "xps-s2p-argyrodite",
+                                 "--out", str(tmp_path), "--plots", "0"])
+    assert result.exit_code == 0, result.output
+    assert "PhysicsWarning" in result.stderr and "284.08-286.74" in result.stderr
+    corrections = pd.read_csv(tmp_path / "charge_corrections.csv")
+    assert list(corrections["file"]) == [str(p) for p in XPS]
+    assert (corrections["line"] == "C 1s").all() and (corrections["reference_ev"] == 284.8).all()
+    # the sample session's C 1s lines sit at 284.8 eV (sample_data/truth.json): small shifts
+    assert (corrections["shift_ev"].abs() < 3 * corrections["measured_stderr_ev"] + 0.02).all()
+    skipped = runner.invoke(app, ["fit", *map(str, XPS), "--recipe", "xps-s2p-argyrodite",
+                                  "--out", str(tmp_path / "raw"), "--plots", "0", "--no-calibrate"])
+    assert skipped.exit_code == 0 and not (tmp_path / "raw" / "charge_corrections.csv").exists()

@@ -51,6 +51,7 @@ __all__ = [
     "ReferenceLine",
     "apply_charge_correction",
     "charge_correct",
+    "charge_correct_with_recipe",
     "find_reference_line",
 ]
 
@@ -222,6 +223,39 @@ def charge_correct(
         if correction.line == "C 1s":
             _warn_if_metallic_li(corrected, measurement)
     return out
+
+
+def charge_correct_with_recipe(spectra: Spectrum | Sequence[Spectrum], calibrate: dict) -> list[Spectrum]:
+    """Charge-correct as a recipe's ``[calibrate]`` table says.
+
+    Keys: ``reference`` (a line, e.g. ``"C 1s"``), ``value`` (its binding energy, eV),
+    ``region`` (the region holding it), ``shift`` (a fixed shift in eV instead of a line),
+    ``search`` (eV, see :func:`charge_correct`). An empty table changes nothing.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key (naming it) or a value of the wrong type.
+    """
+    items = [spectra] if isinstance(spectra, Spectrum) else list(spectra)
+    if not calibrate:
+        return items
+    known = {"reference", "value", "region", "shift", "search"}
+    unknown = sorted(set(calibrate) - known)
+    if unknown:
+        raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [calibrate]; known: "
+                          f"{', '.join(sorted(known))}", key=f"calibrate.{unknown[0]}")
+    try:
+        shift = calibrate.get("shift")
+        value = calibrate.get("value")
+        return charge_correct(
+            items, shift_ev=None if shift is None else float(shift),
+            line=str(calibrate.get("reference", "C 1s")),
+            reference_ev=None if value is None else float(value),
+            region=calibrate.get("region"), search_ev=float(calibrate.get("search", 6.0)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[calibrate]: {exc}", key="calibrate") from exc
 
 
 def apply_charge_correction(spectra: Sequence[Spectrum], correction: ChargeCorrection) -> list[Spectrum]:
