@@ -209,7 +209,10 @@ class Doublet(BaseModel):
     ``ratio`` is the partner's area over the main area (p 1:2 → 0.5, d 2:3 → 0.667,
     f 3:4 → 0.75); ``width_ratio`` the partner's FWHM over the main FWHM (1 unless
     Coster–Kronig broadening, e.g. Ti 2p); ``partner`` the partner's name (default
-    ``<species>_b``).
+    ``<species>_b``). ``free_ratio = true`` frees the partner's height: it becomes a free
+    parameter of its own (bounded below by 0, starting at ``ratio`` × the main start), so the
+    area ratio is fitted instead of fixed (the XPS checks warn when it leaves its theoretical
+    value).
     """
 
     model_config = _STRICT
@@ -218,6 +221,7 @@ class Doublet(BaseModel):
     ratio: float = Field(gt=0)
     width_ratio: float = Field(default=1.0, gt=0)
     partner: str | None = Field(default=None, pattern=IDENTIFIER)
+    free_ratio: bool = False
 
     @model_validator(mode="after")
     def _nonzero_split(self) -> Doublet:

@@ -418,6 +418,10 @@ class Recipe(BaseModel):
             if component.doublet is not None:
                 partner = _partner(component)
                 for parameter in parameters:
+                    if parameter == "height" and component.doublet.free_ratio:
+                        rows.append((f"{partner}_height", partner, "height",
+                                     _free_partner_height(component), None))
+                        continue
                     tie = _doublet_tie(component.doublet, main, parameter)
                     rows.append((f"{partner}_{parameter}", partner, parameter, None, tie))
         by_name = {row[0]: row for row in rows}
@@ -538,6 +542,17 @@ def _tie_of(param: Param, parameter: str) -> Tie | None:
         return None
     assert param.factor is not None and param.offset is not None
     return Tie(f"{source[0]}_{source[1] or parameter}", param.factor, param.offset)
+
+
+def _free_partner_height(component: Any) -> Param:
+    """The partner's own height parameter of a doublet with ``free_ratio = true``: starts at
+    ``ratio / width_ratio`` × the main start (or from the data when the main height is
+    guessed), bounded below by 0."""
+    doublet = component.doublet
+    value = component.parameters["height"].value
+    if isinstance(value, float):
+        value = value * doublet.ratio / doublet.width_ratio
+    return Param(value=value, min=0.0)
 
 
 def _doublet_tie(doublet: Doublet, main: str, parameter: str) -> Tie:

@@ -247,3 +247,20 @@ def test_every_shape_is_height_times_its_height_derivative(name):
     args = [2.5, 0.3, 1.7, *(default for default, _, _ in shape.shape_defaults.values())]
     np.testing.assert_allclose(shape.evaluate(x, *args), args[0] * shape.derivatives(x, *args)[0],
                                rtol=1e-12, atol=1e-12)
+
+
+def test_a_doublet_with_a_free_ratio_fits_its_area_ratio():
+    text = S2P_RECIPE.replace("doublet = {split = 1.18, ratio = 0.5}\n[[component]]",
+                              "doublet = {split = 1.18, ratio = 0.5, free_ratio = true}\n[[component]]", 1)
+    recipe = Recipe.from_text(text)
+    assert any(s.name == "ps4_b_height" and s.vary and s.tie is None for s in recipe.parameter_specs())
+    rng = np.random.default_rng(5)
+    be = np.linspace(168.0, 156.0, 400)
+    y = 200.0 + GL.evaluate(be, 1000.0, 161.7, 1.0, 30.0) + GL.evaluate(be, 400.0, 162.88, 1.0, 30.0)
+    y = y + GL.evaluate(be, 300.0, 160.2, 1.0, 30.0) + GL.evaluate(be, 150.0, 161.38, 1.0, 30.0)
+    spectrum = Spectrum(axis=Axis("binding_energy", "eV", be), data=rng.poisson(y).astype(float),
+                        technique="xps", signal="counts")
+    frame = fit(spectrum, recipe).frame
+    area = frame[frame["quantity"] == "area"].set_index("species")["value"]
+    assert area["ps4_b"] / area["ps4"] == pytest.approx(0.4, abs=0.02)  # fitted, not forced to 0.5
+    assert area["li2s_b"] / area["li2s"] == pytest.approx(0.5, rel=1e-9)  # still tied
