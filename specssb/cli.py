@@ -318,6 +318,9 @@ def fit(
 ) -> None:
     """Fit every matching spectrum with a recipe; write fits.parquet, fits.csv and figures.
 
+    XPS fits are also checked for the common fitting mistakes (specssb.xps.checks): each
+    finding is warned and listed in checks.csv.
+
     For an XPS recipe with a ``[calibrate]`` table, every file's regions are first shifted by
     one charge correction found in that file (e.g. its C 1s region); ``--no-calibrate`` skips
     it.
@@ -350,6 +353,8 @@ def fit(
         _fail(exc)
     table.to_parquet(out / "fits.parquet")
     table.to_csv(out / "fits.csv")
+    if chosen.technique == "xps":
+        _write_xps_checks(table, selected, out / "checks.csv")
     for spectrum in range(min(plots, table.n_spectra)):
         save_figure(plot_fit(table, spectrum), out / f"fit_{spectrum:04d}.png")
     save_figure(plot_overview(table), out / "overview.png")
@@ -357,6 +362,15 @@ def fit(
     _out.print(f"{table.n_spectra} spectra fitted with {chosen.name} ({int(converged.sum())} converged) "
                f"→ {out / 'fits.parquet'}", markup=False)
     _finish(good, bad)
+
+
+def _write_xps_checks(table: Any, spectra: list[Spectrum], path: Path) -> None:
+    """The physics checks of an XPS fit: warned one line each, and written as a table."""
+    from specssb._io import atomic_write_with
+    from specssb.xps.checks import check_fit
+
+    findings = check_fit(table, spectra)
+    atomic_write_with(path, lambda stream: findings.to_csv(stream, index=False))
 
 
 def _write_charge_corrections(results: list[_Read], path: Path) -> None:

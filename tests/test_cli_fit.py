@@ -57,6 +57,7 @@ def test_fit_charge_corrects_each_file_from_its_own_c1s(tmp_path):
     assert (corrections["line"] == "C 1s").all() and (corrections["reference_ev"] == 284.8).all()
     # the sample session's C 1s lines sit at 284.8 eV (sample_data/truth.json): small shifts
     assert (corrections["shift_ev"].abs() < 3 * corrections["measured_stderr_ev"] + 0.02).all()
+    assert pd.read_csv(tmp_path / "checks.csv").empty  # good fits of charge-corrected doublets
     skipped = runner.invoke(app, ["fit", *map(str, XPS), "--recipe", "xps-s2p-argyrodite",
                                   "--out", str(tmp_path / "raw"), "--plots", "0", "--no-calibrate"])
     assert skipped.exit_code == 0 and not (tmp_path / "raw" / "charge_corrections.csv").exists()
