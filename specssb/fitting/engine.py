@@ -167,7 +167,10 @@ def _group_by_axis(
         block = "" if spectrum.source is None or spectrum.source.block is None else str(spectrum.source.block)
         for index in np.ndindex(*spectrum.leading_shape):
             group[2].append((_name(spectrum), block, ",".join(map(str, index))))
-    return [(x, np.concatenate(rows), labels, an, au, su) for x, rows, labels, an, au, su in groups.values()]
+    return [
+        (x, rows[0] if len(rows) == 1 else np.concatenate(rows), labels, an, au, su)
+        for x, rows, labels, an, au, su in groups.values()
+    ]
 
 
 def _name(spectrum: Spectrum) -> str:
