@@ -16,8 +16,9 @@ reports. The checks (``check`` column):
     A fitted FWHM outside ``fwhm_range_ev`` (default 0.3–3.5 eV: below the resolution of lab
     spectrometers, or wider than one chemical state of a core line normally is).
 ``species_range``
-    A fitted center outside the binding-energy range of the component's species, given by
-    ``species_ranges`` (name → (low, high) eV).
+    A fitted center of a species' main line (the 2p3/2, 3d5/2 … line: the first component of
+    the species) outside the binding-energy range of the species, given by ``species_ranges``
+    (name → (low, high) eV; by default the species table of the fit's region).
 ``no_charge_reference``
     An XPS Spectrum without a ``charge_correction`` step in its history: its binding energies
     are as measured (see :mod:`specssb.xps.charge`).
@@ -93,7 +94,9 @@ def check_fit(
     fwhm_range_ev : (float, float)
         Physical FWHM range, eV.
     species_ranges : mapping, optional
-        Species name → (low, high) binding energy, eV.
+        Species name → (low, high) binding energy, eV. Default: the ranges of the fit's
+        region in ``specssb/library/xps_species.toml``
+        (:func:`specssb.library.xps_tables.species_ranges`).
     ratio_tolerance : float
         Relative deviation of a doublet area ratio that is reported.
     runs_z : float
@@ -110,7 +113,8 @@ def check_fit(
     rows: list[dict[str, Any]] = []
     for first, batch in _batches(table):
         region = _batch_region(batch, regions)
-        rows += _component_checks(batch, first, region, fwhm_range_ev, species_ranges or {}, ratio_tolerance)
+        ranges = species_ranges if species_ranges is not None else _table_ranges(region)
+        rows += _component_checks(batch, first, region, fwhm_range_ev, ranges, ratio_tolerance)
         rows += _residual_checks(batch, first, runs_z)
     rows += _charge_checks(spectra or [])
     findings = pd.DataFrame(rows, columns=_COLUMNS)
@@ -118,6 +122,15 @@ def check_fit(
         for message in findings["message"]:
             warnings.warn(message, PhysicsWarning, stacklevel=2)
     return findings
+
+
+def _table_ranges(region: str) -> dict[str, tuple[float, float]]:
+    """The species table's ranges for a region ({} for a region the table does not hold)."""
+    if not region:
+        return {}
+    from specssb.library.xps_tables import species_ranges
+
+    return species_ranges(region)
 
 
 def _batches(table: FitTable) -> list[tuple[int, Any]]:
@@ -188,7 +201,8 @@ def _component_checks(batch: Any, first: int, region: str, fwhm_range: tuple[flo
                              f"{_label(where)}: {component.name} FWHM {fwhm:.2f} eV lies outside "
                              f"{fwhm_range[0]}-{fwhm_range[1]} eV"})
             low_high = species_ranges.get(component.species)
-            if low_high is not None and not low_high[0] <= center <= low_high[1]:
+            is_main_line = by_species[component.species][0] == k  # ranges are of the main line
+            if is_main_line and low_high is not None and not low_high[0] <= center <= low_high[1]:
                 rows.append({**where, "check": "species_range", "species": component.name,
                              "value": center, "expected": float(np.mean(low_high)), "message":
                              f"{_label(where)}: {component.name} at {center:.2f} eV lies outside the "

@@ -84,3 +84,10 @@ def test_findings_are_warned_with_the_file_named():
     messages = [str(w.message) for w in record]
     assert len(messages) == len(findings)
     assert any(m.startswith("s.vms block S 2p: ps4 is fitted as a singlet") for m in messages)
+
+
+def test_species_ranges_come_from_the_table_by_default():
+    # PS4 S 2p3/2 lies in 161.5-161.9 eV in xps_species.toml; a fit at 162.3 eV is outside
+    found = checks_of(DOUBLET, spectrum(center=162.3))
+    assert "species_range" in found
+    assert "species_range" not in checks_of(DOUBLET, spectrum(center=161.7))
