@@ -318,7 +318,7 @@ def fit(
 ) -> None:
     """Fit every matching spectrum with a recipe; write fits.parquet, fits.csv and figures.
 
-    XPS fits are also checked for the common fitting mistakes (specssb.xps.checks): each
+    XPS fits are also checked for the common fitting mistakes (specssb.fitting.xps.checks): each
     finding is warned and listed in checks.csv.
 
     For an XPS recipe with a ``[calibrate]`` table, every file's regions are first shifted by
@@ -335,7 +335,7 @@ def fit(
         _fail(exc)
     good, bad = _read_batch(files, format_name, label="reading")
     if calibrate and chosen.technique == "xps" and chosen.calibrate:
-        from specssb.xps.charge import charge_correct_with_recipe
+        from specssb.fitting.xps.charge import charge_correct_with_recipe
 
         try:
             for result in good:
@@ -367,7 +367,7 @@ def fit(
 def _write_xps_checks(table: Any, spectra: list[Spectrum], path: Path) -> None:
     """The physics checks of an XPS fit: warned one line each, and written as a table."""
     from specssb._io import atomic_write_with
-    from specssb.xps.checks import check_fit
+    from specssb.fitting.xps.checks import check_fit
 
     findings = check_fit(table, spectra)
     atomic_write_with(path, lambda stream: findings.to_csv(stream, index=False))

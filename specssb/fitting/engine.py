@@ -226,7 +226,7 @@ def _solve_batched(
     lower, upper = model.free_bounds()
     result = levenberg_marquardt(
         lambda free: model.jacobian(x, free), y, start, lower, upper,
-        evaluate=lambda free: model.envelope(x, free),
+        evaluate=None if model.jacobian_is_cheap else (lambda free: model.envelope(x, free)),
         weights=weights, max_iterations=max_iterations,
     )
     return model.full(result.free), result.covariance, result.converged, result.redchi

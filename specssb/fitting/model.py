@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from specssb.errors import ConfigError
+from specssb.fitting._kernels import component_arguments, fused_envelope, fused_jacobian
 
 __all__ = ["CompiledModel", "FullParameter", "compile_recipe"]
 
@@ -253,7 +254,11 @@ class CompiledModel:
         full = self.full(np.atleast_2d(free))
         peaks = np.zeros((full.shape[0], x.size))
         for c in self.components:
-            peaks += c.shape.evaluate(x, *(full[:, j, None] for j in c.columns))
+            fused = fused_envelope(c.shape_name)
+            if fused is not None:
+                fused(np.ascontiguousarray(x, float), component_arguments(full, c.columns), peaks)
+            else:
+                peaks += c.shape.evaluate(x, *(full[:, j, None] for j in c.columns))
         return peaks + self._background(x, full, peaks)
 
     def jacobian(self, x: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +284,13 @@ class CompiledModel:
         peaks = np.zeros((m, n))
         shirley = self.background_term == "shirley"
         d_peaks = np.zeros((m, self.n_free, n)) if shirley else jac
+        contiguous_x = np.ascontiguousarray(x, float)
         for c in self.components:
+            fused = fused_jacobian(c.shape_name)
+            if fused is not None:  # one compiled pass (see _kernels); same numbers as below
+                index, factor = self._component_ties(c)
+                fused(contiguous_x, component_arguments(full, c.columns), peaks, d_peaks, index, factor)
+                continue
             args = [full[:, j, None] for j in c.columns]
             derivatives = c.shape.derivatives(x, *args)
             # every shape is height × a unit-height profile, and ∂y/∂height is that profile
@@ -300,6 +311,23 @@ class CompiledModel:
                 jac[:, cols[1]] = x - x[0]
             jac[:, cols[0]] = 1.0
         return peaks + background, jac
+
+    @property
+    def jacobian_is_cheap(self) -> bool:
+        """True when the Jacobian costs little more than the model itself: every component has
+        a fused kernel (:mod:`specssb.fitting._kernels`) and no fitted Shirley term (whose
+        Jacobian needs an (n, n) operator product). The solver then evaluates trial steps with
+        the Jacobian and keeps it when the step is accepted."""
+        return self.background_term != "shirley" and all(
+            fused_jacobian(c.shape_name) is not None for c in self.components
+        )
+
+    def _component_ties(self, component: _Component) -> tuple[np.ndarray, np.ndarray]:
+        """Free-parameter row (−1 when not free) and tie factor of each shape parameter."""
+        parameters = [self.parameters[j] for j in component.columns]
+        index = np.array([-1 if p.free_index is None else p.free_index for p in parameters], np.int64)
+        factor = np.array([p.factor if p.free_index is not None else 0.0 for p in parameters])
+        return index, factor
 
     def areas(self, full: np.ndarray) -> np.ndarray:
         """Area of each component, shape (m, k) (see each line shape's ``area``)."""

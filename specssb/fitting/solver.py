@@ -100,8 +100,11 @@ def levenberg_marquardt(
     lower, upper : ndarray of shape (p,)
         Bounds (``±inf`` for none).
     evaluate : callable, optional
-        ``evaluate(free) -> model`` without the Jacobian, for trial steps (cheaper); the
-        Jacobian is then computed only where a step was accepted.
+        ``evaluate(free) -> model`` without the Jacobian, for trial steps; the Jacobian is
+        then computed only where a step was accepted. Without it, trial steps call
+        ``jacobian`` and an accepted step's Jacobian is kept for the next iteration, which is
+        faster when most steps are accepted and the Jacobian costs less than twice the model
+        (the fused line-shape kernels: ``specssb.fitting._kernels``).
     weights : ndarray of shape (m, n) or (n,), optional
         Residual weights ``w`` (``1/σ`` per point); χ² uses ``w²``.
     max_iterations : int
@@ -177,7 +180,11 @@ def levenberg_marquardt(
         damped = normal + shift[:, :, None] * eye
         step = np.linalg.solve(damped, gradient[..., None])[..., 0]
         trial = np.clip(theta[idx] + step, lower, upper)
-        trial_model = evaluate(trial) if evaluate is not None else jacobian(trial)[0]
+        trial_jac = None
+        if evaluate is not None:
+            trial_model = evaluate(trial)
+        else:  # keep the trial Jacobian: most steps are accepted, and then it is the next one
+            trial_model, trial_jac = jacobian(trial)
         trial_chisqr = _chisqr(y[idx], trial_model, None if w is None else w[idx])
         iterations[idx] += 1
         better = np.isfinite(trial_chisqr) & (trial_chisqr <= chisqr[idx])
@@ -185,8 +192,16 @@ def levenberg_marquardt(
         small_step = np.all(moved <= xtol * (np.abs(theta[idx]) + xtol), axis=1)
         small_gain = (chisqr[idx] - trial_chisqr) <= ftol * chisqr[idx]
         accept = idx[better]
-        theta[accept], model[accept] = trial[better], trial_model[better]
-        fresh[accept] = False
+        if better.all() and idx.size == m:  # every spectrum stepped: take the new arrays whole
+            theta[:], model = trial, trial_model
+            if trial_jac is not None:
+                jac = trial_jac
+        else:
+            theta[accept], model[accept] = trial[better], trial_model[better]
+            if trial_jac is not None:
+                jac[accept] = trial_jac if better.all() else trial_jac[better]
+        if trial_jac is None:
+            fresh[accept] = False
         chisqr[accept] = trial_chisqr[better]
         lam[accept] = np.maximum(lam[accept] / 10.0, 1e-15)
         reject = idx[~better]

@@ -13,7 +13,7 @@ Two TOML files ship with specssb, each entry with its source and a ``verified`` 
     carbonate in C 1s, O 1s and Li 1s; Ti⁴⁺…Ti⁰ for LLTO; Zr and La for LLZO; Co for LCO):
     binding-energy range of one line (``"S 2p3/2"``). Read with :func:`species`,
     :func:`species_for` and :func:`species_ranges` (the mapping
-    :func:`specssb.xps.checks.check_fit` takes as ``species_ranges``).
+    :func:`specssb.fitting.xps.checks.check_fit` takes as ``species_ranges``).
 
 ``verified = true`` means the numbers were read in the cited source (or computed here from a
 cited table); ``false`` marks literature values that were not seen in retrievable text. The
@@ -427,7 +427,7 @@ def species(name: str, region: str | None = None) -> Species:
 
 def species_ranges(region: str) -> dict[str, tuple[float, float]]:
     """Species name → binding-energy range (eV) of one region, for
-    :func:`specssb.xps.checks.check_fit` (``species_ranges=``).
+    :func:`specssb.fitting.xps.checks.check_fit` (``species_ranges=``).
 
     Examples
     --------

@@ -23,6 +23,14 @@ from specssb.parsers import (  # noqa: E402,F401  isort: skip
     nmr_bruker,
     raman_wdf,
     xas_xdi,
+    xps_casa_txt,
+    xps_phi_pro,
+    xps_phi_spe,
+    xps_scienta_ibw,
+    xps_scienta_txt,
+    xps_specs_xml,
+    xps_specs_xy,
+    xps_text,
     xps_vamas,
 )
 

@@ -85,6 +85,9 @@ class FormatInfo:
         Keyword-only options of the reader: name -> (default, annotation as text).
     module : str
         Module that registered it.
+    fallback : bool
+        A generic reader chosen by extension only when no content matched and no other
+        format declares the extension without being a fallback (e.g. plain two-column text).
     """
 
     name: str
@@ -96,6 +99,7 @@ class FormatInfo:
     sniff: Sniffer | None = field(default=None, repr=False)
     options: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
     module: str = ""
+    fallback: bool = False
 
     def matches_content(self, path: Path, head: bytes) -> bool:
         """True when the first bytes (or the folder's content) identify this format."""
@@ -127,6 +131,7 @@ def register_parser(
     magic: tuple[bytes, ...] = (),
     description: str,
     sniff: Sniffer | None = None,
+    fallback: bool = False,
 ) -> Callable[[Reader], Reader]:
     """Register a reader function under ``name``.
 
@@ -145,6 +150,10 @@ def register_parser(
     sniff : callable, optional
         ``sniff(path, head) -> bool``; ``head`` holds the first bytes of a file (empty for a
         folder).
+    fallback : bool, default False
+        Mark a generic reader (no magic, no sniffer) that takes an extension only when no
+        format's content test matched the file: a headerless ``.xy`` goes to the plain-text
+        reader, while a SPECS ``.xy`` is claimed by the SPECS reader's content test.
 
     Returns
     -------
@@ -172,6 +181,7 @@ def register_parser(
             sniff=sniff,
             options=_reader_options(reader),
             module=reader.__module__,
+            fallback=fallback,
         )
         return reader
 
@@ -295,6 +305,10 @@ def sniff(path: str | PathLike[str], *, cycler: bool | None = None) -> FormatInf
     if len(by_extension) == 1:
         # Content matched nothing: the extension's parser will say precisely what is wrong.
         return by_extension[0]
+    generic = [f for f in by_extension if f.fallback]
+    if len(generic) == 1:
+        # No specific format recognised the content: the generic reader of the extension.
+        return generic[0]
     raise UnknownFormatError(path, [f.name for f in by_extension])
 
 

@@ -35,6 +35,16 @@ REAL_SAMPLES: dict[str, list[str]] = {
     "bruker": ["nmr/spectrochempy_data/cadmium/100"],
     "wdf": ["raman/datalab/raman_example.wdf", "raman/rosettasciio/renishaw/renishaw_test_map.wdf"],
     "biologic-mpt": ["echem/yadg/gcpl.issue_149.mpt"],
+    "specs-xy": ["xps/pynxtools-xps/MgFe2O4_small.xy",
+                 "xps/pynxtools-xps/MgFe2O4_with_transmission_function.xy"],
+    "specs-xml": ["xps/pynxtools-xps/In-situ_PBTTT_XPS_SPECS.xml"],
+    "phi-spe": ["xps/nims-mdac/XPS_PHI_QUANTERA_narrow.spe", "xps/yadg/test0.spe"],
+    "phi-pro": ["xps/pynxtools-xps/SnO2_10nm_1.pro"],
+    "scienta-txt": ["xps/pynxtools-xps/Ag_0001.txt", "xps/gxps/Ru02_0063.txt"],
+    "scienta-ibw": ["xps/pynxtools-xps/Ag_0001Ag__001.ibw", "xps/pynxtools-xps/Ag_0002Ag__002.ibw"],
+    "casa-txt": ["xps/pynxtools-xps/vms_txt_export.txt",
+                 "xps/pynxtools-xps/FeO_analyzed_lineshapes_cols.txt"],
+    "xps-text": ["xps/lg4x/C1s_sample.csv", "xps/lmfitxps/clean_Au_4f.csv"],
 }
 
 

@@ -65,6 +65,33 @@ def test_several_content_matches_are_narrowed_by_extension_or_refused(registry, 
     assert "x.eee" in str(caught.value) and "--format" in str(caught.value)
 
 
+def test_a_fallback_reader_takes_its_extension_only_when_no_content_matched(registry, tmp_path):
+    @registry.register_parser(name="t-specific", technique="xps", extensions=(".qq",),
+                              magic=(b"HEADER",), description="specific")
+    def read_specific(path: Path) -> list[Spectrum]:
+        return [_spectrum()]
+
+    @registry.register_parser(name="t-generic", technique="xps", extensions=(".qq",),
+                              description="generic", fallback=True)
+    def read_generic(path: Path) -> list[Spectrum]:
+        return [_spectrum()]
+
+    with_header = tmp_path / "a.qq"
+    with_header.write_bytes(b"HEADER\n1 2\n")
+    plain = tmp_path / "b.qq"
+    plain.write_bytes(b"1 2\n3 4\n")
+    assert registry.sniff(with_header).name == "t-specific"
+    assert registry.sniff(plain).name == "t-generic"
+
+
+def test_headerless_xy_goes_to_the_plain_text_reader_and_specs_xy_does_not(tmp_path):
+    plain = tmp_path / "fe2p.xy"
+    plain.write_text("710.0,120\n709.5,140\n709.0,130\n708.5,110\n")
+    assert specssb.parsers.sniff(plain).name == "xps-text"
+    assert specssb.parsers.get_format("xps-text").fallback
+    assert not specssb.parsers.get_format("specs-xy").fallback
+
+
 def test_unknown_file_names_the_file_and_the_fix(tmp_path):
     path = tmp_path / "notes.foo"
     path.write_text("hello")

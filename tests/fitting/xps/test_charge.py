@@ -8,7 +8,7 @@ import pytest
 from specssb import Axis, Source, Spectrum
 from specssb.errors import ConfigError, PhysicsWarning
 from specssb.fitting.lineshapes import get_lineshape
-from specssb.xps.charge import REFERENCE_LINES, charge_correct, find_reference_line
+from specssb.fitting.xps.charge import REFERENCE_LINES, charge_correct, find_reference_line
 
 GL = get_lineshape("gl")
 

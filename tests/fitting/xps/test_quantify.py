@@ -14,7 +14,7 @@ from specssb.fitting.engine import fit
 from specssb.fitting.lineshapes import get_lineshape
 from specssb.fitting.recipe import Recipe
 from specssb.parsers.xps_vamas import read_vamas
-from specssb.xps.quantify import (
+from specssb.fitting.xps.quantify import (
     GENERIC_MATRIX,
     Line,
     Material,

@@ -74,7 +74,7 @@ import pandas as pd
 
 from specssb.errors import ConfigError
 from specssb.spectrum import Spectrum
-from specssb.xps._quant_factors import (
+from specssb.fitting.xps._quant_factors import (
     GENERIC_MATRIX,
     MAGIC_ANGLE_DEG,
     Line,

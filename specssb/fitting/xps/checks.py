@@ -21,7 +21,7 @@ reports. The checks (``check`` column):
     (name → (low, high) eV; by default the species table of the fit's region).
 ``no_charge_reference``
     An XPS Spectrum without a ``charge_correction`` step in its history: its binding energies
-    are as measured (see :mod:`specssb.xps.charge`).
+    are as measured (see :mod:`specssb.fitting.xps.charge`).
 ``residual_structure``
     The signs of the residual form too few runs (Wald–Wolfowitz runs test, z below
     ``runs_z``): a component or background is missing or misplaced. The test needs no noise
@@ -246,5 +246,5 @@ def _charge_checks(spectra: Sequence[Spectrum]) -> list[dict]:
         rows.append({"check": "no_charge_reference", "spectrum": -1, "source": source, "block": "",
                      "index": "", "species": "", "value": float("nan"), "expected": float("nan"),
                      "message": f"{source}: no charge reference: binding energies are as measured "
-                                "(specssb.xps.charge.charge_correct, or [calibrate] in the recipe)"})
+                                "(specssb.fitting.xps.charge.charge_correct, or [calibrate] in the recipe)"})
     return rows

@@ -10,7 +10,7 @@ from specssb.errors import PhysicsWarning
 from specssb.fitting.engine import fit
 from specssb.fitting.lineshapes import get_lineshape
 from specssb.fitting.recipe import Recipe
-from specssb.xps.checks import check_fit, doublet_ratio_of
+from specssb.fitting.xps.checks import check_fit, doublet_ratio_of
 
 GL = get_lineshape("gl")
 BE = np.linspace(168.0, 156.0, 400)

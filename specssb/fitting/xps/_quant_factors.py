@@ -1,4 +1,4 @@
-"""Correction factors for XPS quantification (private; the public API is :mod:`specssb.xps.quantify`).
+"""Correction factors for XPS quantification (private; the public API is :mod:`specssb.fitting.xps.quantify`).
 
 Each factor is a small pure function with its source:
 

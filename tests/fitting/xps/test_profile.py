@@ -10,7 +10,7 @@ from specssb.errors import ConfigError
 from specssb.fitting.engine import fit
 from specssb.fitting.lineshapes import get_lineshape
 from specssb.fitting.recipe import Recipe
-from specssb.xps.profile import plot_profile, species_profile
+from specssb.fitting.xps.profile import plot_profile, species_profile
 
 GL = get_lineshape("gl")
 RECIPE = Recipe.from_text("""

@@ -1,1 +1,0 @@
-"""XPS analysis beyond fitting: charge correction, quantification."""
