@@ -192,8 +192,8 @@ def _compiled() -> tuple[dict[str, Any], dict[str, Any]] | None:
                 peaks[s, k] += height * e[s, k]
 
     def with_exponential(rest: Any, width: int) -> tuple[Any, Any]:
-        def exponential(x: np.ndarray, params: np.ndarray, rows: int) -> np.ndarray:
-            e = np.empty((rows, x.size))
+        def exponential(x: np.ndarray, params: np.ndarray, n_spectra: int) -> np.ndarray:
+            e = np.empty((n_spectra, x.size))
             gauss_exponent(x, params, width, e)
             return np.exp(e, out=e)
 

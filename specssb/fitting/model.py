@@ -253,10 +253,11 @@ class CompiledModel:
         """
         full = self.full(np.atleast_2d(free))
         peaks = np.zeros((full.shape[0], x.size))
+        contiguous_x = np.ascontiguousarray(x, float)
         for c in self.components:
             fused = fused_envelope(c.shape_name)
             if fused is not None:
-                fused(np.ascontiguousarray(x, float), component_arguments(full, c.columns), peaks)
+                fused(contiguous_x, component_arguments(full, c.columns), peaks)
             else:
                 peaks += c.shape.evaluate(x, *(full[:, j, None] for j in c.columns))
         return peaks + self._background(x, full, peaks)

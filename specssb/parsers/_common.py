@@ -12,7 +12,15 @@ from specssb.errors import ConfigError, ParseError
 from specssb.parsers._registry import sha256_of
 from specssb.spectrum import Source
 
-__all__ = ["decode_text", "make_source", "parse_float", "parse_int", "read_bytes", "time_zone"]
+#: Chemical element symbols, H to Lr: what a region label's first word must be to name one.
+ELEMENTS = frozenset(
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As "
+    "Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd "
+    "Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am "
+    "Cm Bk Cf Es Fm Md No Lr".split()
+)
+
+__all__ = ["ELEMENTS", "decode_text", "make_source", "parse_float", "parse_int", "read_bytes", "time_zone"]
 
 
 def make_source(

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from specssb.errors import ParseError
-from specssb.parsers._common import time_zone
+from specssb.parsers._common import ELEMENTS, time_zone
 from specssb.parsers._xps_energy import convert_energy
 from specssb.spectrum import Axis, Coord, Source, Spectrum
 
@@ -59,12 +59,6 @@ __all__ = [
 #: A section heading such as ``[Info 1]`` or ``[Data 2]``.
 SECTION = re.compile(r"^\[(?P<name>[^\[\]]+)\]\s*$")
 
-_ELEMENTS = frozenset(
-    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As "
-    "Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd "
-    "Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am "
-    "Cm Bk Cf Es Fm Md No Lr".split()
-)
 #: "Ag3d", "S 2p", "Ti2p3/2", "O_1s": element, then a core level.
 _CORE_LEVEL = re.compile(r"^(?P<element>[A-Z][a-z]?)[\s_-]*(?P<level>\d[spdf](?:\s*\d/2)?)$")
 _UNIT = re.compile(r"^(?P<label>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
@@ -138,7 +132,7 @@ def dimension(label: str) -> tuple[str, str]:
 
 def _region(name: str) -> dict[str, str]:
     match = _CORE_LEVEL.match(name.strip())
-    if match and match["element"] in _ELEMENTS:
+    if match and match["element"] in ELEMENTS:
         level = match["level"].replace(" ", "")
         return {"region": f"{match['element']} {level}", "element": match["element"],
                 "transition": level}

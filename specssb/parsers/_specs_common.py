@@ -5,16 +5,11 @@ from __future__ import annotations
 import re
 
 from specssb.errors import ConfigError
+from specssb.parsers._common import ELEMENTS
 from specssb.parsers._xps_energy import ENERGY_KINDS
 
-__all__ = ["ELEMENTS", "analyser_mode", "check_energy", "region_label"]
+__all__ = ["analyser_mode", "check_energy", "region_label"]
 
-ELEMENTS = frozenset(
-    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As "
-    "Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd "
-    "Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am "
-    "Cm Bk Cf Es Fm Md No Lr".split()
-)
 
 #: SPECS scan-mode names and the short analyser-mode labels used in VAMAS files.
 _MODES = {

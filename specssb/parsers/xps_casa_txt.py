@@ -85,7 +85,7 @@ from typing import Any
 import numpy as np
 
 from specssb.errors import ConfigError, MetadataWarning, ParseError
-from specssb.parsers._common import decode_text, make_source, read_bytes
+from specssb.parsers._common import ELEMENTS, decode_text, make_source, read_bytes
 from specssb.parsers._registry import register_parser
 from specssb.parsers._xps_energy import ENERGY_KINDS, convert_energy
 from specssb.spectrum import Axis, Source, Spectrum
@@ -100,12 +100,6 @@ _SIGNALS = {"counts": ("Counts", ""), "cps": ("CPS", " CPS")}
 _BE_TOLERANCE_EV = 2e-3
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SETTING = re.compile(r"^(.*\S)\s+(\S+)$")
-_ELEMENTS = frozenset(
-    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As "
-    "Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd "
-    "Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am "
-    "Cm Bk Cf Es Fm Md No Lr".split()
-)
 _REGION = re.compile(r"^([A-Z][a-z]?)\s*(\d[spdf](?:\s*\d/2)?|[KLMN][KLMNV][KLMNV])$")
 
 
@@ -281,7 +275,7 @@ def _region(title: str) -> tuple[dict[str, Any], dict[str, Any]]:
         label = raw["region label"]
         meta["sample"] = parts[1] or None
         match = _REGION.match(label)
-        if match and match.group(1) in _ELEMENTS:
+        if match and match.group(1) in ELEMENTS:
             meta["element"], meta["transition"] = match.group(1), match.group(2).replace(" ", "")
             meta["region"] = f"{match.group(1)} {meta['transition']}"
         else:

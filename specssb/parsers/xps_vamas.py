@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 
 from specssb.errors import ConfigError, MetadataWarning, ParseError
-from specssb.parsers._common import decode_text, make_source, read_bytes
+from specssb.parsers._common import ELEMENTS, decode_text, make_source, read_bytes
 from specssb.parsers._registry import register_parser
 from specssb.parsers._xps_energy import convert_energy
 from specssb.spectrum import Axis, Source, Spectrum, Step
@@ -88,12 +88,6 @@ _ION_TECHNIQUES = {
 _ELECTRON_TECHNIQUES = {"AES diff", "AES dir", "EDX", "ELS", "UPS", "XPS", "XRF"}
 _UNSPECIFIED = {"", "not specified", "none", "unknown"}
 _CPS_WORDS = ("c/s", "cps", "counts/s", "counts per second", "counts/second")
-_ELEMENTS = frozenset(
-    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As "
-    "Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd "
-    "Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am "
-    "Cm Bk Cf Es Fm Md No Lr".split()
-)
 _ANGLE_COMMENT = re.compile(r"SourceAnalyserAngle:\s*([-+0-9.eE]+)")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -588,7 +582,7 @@ def _meta(header: _Header, block: _Block, hv: float | None, phi: float, cur: _Cu
     transition = _label(block.get("transition or charge state label")) or ""
     meta: dict[str, Any] = {
         "region": f"{species} {transition}".strip() or block.identifier,
-        "element": species if species in _ELEMENTS else None,
+        "element": species if species in ELEMENTS else None,
         "transition": transition or None,
         "sample": _label(block.get("sample identifier")),
         "title": _label(block.identifier),
