@@ -28,6 +28,7 @@ from specssb.fitting._bg_common import (
     restore,
     warn_unconverged,
 )
+from specssb.fitting._kernels import fused_shirley
 
 TougaardFamily = Literal["U2", "U3"]
 _FAMILIES = ("U2", "U3")
@@ -181,17 +182,53 @@ def shirley(
     step = high - low
     scale = np.maximum(np.abs(step), np.finfo(float).tiny)
 
-    # The iteration works on (channel, spectrum) arrays: the cumulative sum then runs down
-    # the first axis and adds whole rows of spectra at a time (SIMD), not channel by channel.
+    kernel = fused_shirley()
+    if kernel is not None:  # compiled, one spectrum at a time in cache; same numbers
+        background = np.empty(data.shape)
+        k = np.zeros(y2.shape[0])
+        iterations = np.zeros(y2.shape[0], dtype=np.int64)
+        converged = np.zeros(y2.shape[0], dtype=bool)
+        kernel(np.ascontiguousarray(data, dtype=np.float64), np.ascontiguousarray(low, dtype=np.float64),
+               np.ascontiguousarray(step, dtype=np.float64), np.ascontiguousarray(0.5 * np.diff(u_region)),
+               tolerance * scale, max_iterations, background, k, iterations, converged)
+    else:
+        background, k, iterations, converged = _shirley_numpy(
+            data, low, step, 0.5 * np.diff(u_region), tolerance * scale, max_iterations)
+    warn_unconverged("Shirley", converged, max_iterations)
+
+    baseline = y2.copy()
+    baseline[:, in_region] = background
+    info = {
+        "iterations": restore(iterations, lead),
+        "converged": restore(converged, lead),
+        "tolerance": float(tolerance),
+        "k": restore(k, lead),
+        "low_be_level": restore(low, lead),
+        "high_be_level": restore(high, lead),
+        "region": (i0, i1),
+    }
+    return restore(baseline, lead), info
+
+
+def _shirley_numpy(
+    data: np.ndarray, low: np.ndarray, step: np.ndarray, half_steps: np.ndarray,
+    threshold: np.ndarray, max_iterations: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The Shirley iteration of :func:`shirley` over (m, r) region data, in numpy.
+
+    Works on (channel, spectrum) arrays: the cumulative sum then runs down the first axis and
+    adds whole rows of spectra at a time (SIMD), not channel by channel.
+    """
+    m = data.shape[0]
     data_t = np.ascontiguousarray(data.T)
-    background_t = np.repeat(low[None, :], in_region.size, axis=0)
-    k = np.zeros(y2.shape[0])
-    iterations = np.zeros(y2.shape[0], dtype=int)
-    converged = np.zeros(y2.shape[0], dtype=bool)
-    half_steps = 0.5 * np.diff(u_region)[:, None]  # trapezoid weights, eV
-    rows = np.arange(y2.shape[0])  # spectra still iterating
+    background_t = np.repeat(low[None, :], data.shape[1], axis=0)
+    k = np.zeros(m)
+    iterations = np.zeros(m, dtype=int)
+    converged = np.zeros(m, dtype=bool)
+    half_steps = half_steps[:, None]  # trapezoid weights, eV
+    rows = np.arange(m)  # spectra still iterating
     for iteration in range(1, max_iterations + 1):
-        every = rows.size == y2.shape[0]  # no copies while every spectrum iterates
+        every = rows.size == m  # no copies while every spectrum iterates
         previous = background_t if every else background_t[:, rows]
         residual = (data_t if every else data_t[:, rows]) - previous
         integral = np.empty_like(residual)
@@ -208,26 +245,12 @@ def shirley(
             background_t[:, rows] = new
         k[rows] = k_new
         iterations[rows] = iteration
-        done = change <= tolerance * scale[rows]
+        done = change <= threshold[rows]
         converged[rows[done]] = True
         rows = rows[~done]
         if rows.size == 0:
             break
-    background = background_t.T
-    warn_unconverged("Shirley", converged, max_iterations)
-
-    baseline = y2.copy()
-    baseline[:, in_region] = background
-    info = {
-        "iterations": restore(iterations, lead),
-        "converged": restore(converged, lead),
-        "tolerance": float(tolerance),
-        "k": restore(k, lead),
-        "low_be_level": restore(low, lead),
-        "high_be_level": restore(high, lead),
-        "region": (i0, i1),
-    }
-    return restore(baseline, lead), info
+    return background_t.T, k, iterations, converged
 
 
 # ---------------------------------------------------------------------------- Tougaard

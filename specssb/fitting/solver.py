@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from specssb.fitting._kernels import normal_equations
+
 __all__ = ["SolverResult", "levenberg_marquardt"]
 
 #: ``jacobian(free) -> (model, J)`` with shapes (m, n) and (m, p, n).
@@ -127,48 +129,30 @@ def levenberg_marquardt(
     """
     y = np.atleast_2d(np.asarray(y, float))
     m, n = y.shape
-    theta = np.clip(np.broadcast_to(np.asarray(start, float), (m, np.size(lower))).copy(), lower, upper)
-    p = theta.shape[1]
+    p = np.size(lower)
+    theta = np.clip(np.broadcast_to(np.asarray(start, float), (m, p)).copy(), lower, upper)
     w = None if weights is None else np.broadcast_to(np.asarray(weights, float), (m, n))
-    lam = np.full(m, damping)
-    iterations = np.zeros(m, int)
-    converged = np.zeros(m, bool)
-    active = np.ones(m, bool)
-    model, jac = jacobian(theta)
-    fresh = np.ones(m, bool)  # jac holds the Jacobian at theta
-    chisqr = _chisqr(y, model, w)
+    out = _Outcome.empty(m, p)
+    state = _State.start(jacobian, y, w, theta, damping)
     eye = np.eye(p)
     for _ in range(max_iterations):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
+        if state.rows.size == 0:
             break
-        stale = idx[~fresh[idx]]
-        if stale.size:
-            model[stale], jac[stale] = jacobian(theta[stale])
-            fresh[stale] = True
-        every = idx.size == m  # no copies while every spectrum is still iterating
-        j_active = jac if every else jac[idx]
-        r_active = (y - model) if every else (y[idx] - model[idx])
-        if w is not None:
-            w_active = w if every else w[idx]
-            j_active = j_active * w_active[:, None, :]
-            r_active = r_active * w_active
-        normal = j_active @ j_active.transpose(0, 2, 1)
-        gradient = (j_active @ r_active[:, :, None])[:, :, 0]
+        state.refresh(jacobian)
+        normal, gradient = normal_equations(state.jac, state.y - state.model, state.w)
         diagonal = np.einsum("mpp->mp", normal)
-        held = ((theta[idx] <= lower) & (gradient < 0)) | ((theta[idx] >= upper) & (gradient > 0))
-        norms = np.sqrt(diagonal) * np.sqrt(np.maximum(chisqr[idx], 1e-300))[:, None]
+        held = ((state.theta <= lower) & (gradient < 0)) | ((state.theta >= upper) & (gradient > 0))
+        norms = np.sqrt(diagonal) * np.sqrt(np.maximum(state.chisqr, 1e-300))[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             cosine = np.where(held | (norms == 0), 0.0, np.abs(gradient) / norms)
         stationary = np.all(cosine <= gtol, axis=1)
-        converged[idx[stationary]] = True
-        active[idx[stationary]] = False
-        if stationary.all():
-            break
-        keep = ~stationary
-        idx, normal, gradient, diagonal, held = (
-            idx[keep], normal[keep], gradient[keep], diagonal[keep], held[keep]
-        )
+        if stationary.any():
+            out.retire(state, stationary, True, normal=normal[stationary])
+            keep = ~stationary
+            state.compact(keep)
+            if state.rows.size == 0:
+                break
+            normal, gradient, diagonal, held = normal[keep], gradient[keep], diagonal[keep], held[keep]
         # Active set: a parameter held at a bound by the gradient takes no part in the step,
         # so the others' step is not spoiled by a component that clipping would throw away.
         free = ~held
@@ -176,54 +160,129 @@ def levenberg_marquardt(
         gradient = gradient * free
         diagonal = np.where(free, diagonal, 1.0)
         floor = 1e-12 * np.maximum(diagonal.max(axis=1, keepdims=True), 1e-300)
-        shift = lam[idx, None] * np.maximum(diagonal, floor) + held + floor
+        shift = state.lam[:, None] * np.maximum(diagonal, floor) + held + floor
         damped = normal + shift[:, :, None] * eye
         step = np.linalg.solve(damped, gradient[..., None])[..., 0]
-        trial = np.clip(theta[idx] + step, lower, upper)
-        trial_jac = None
+        trial = np.clip(state.theta + step, lower, upper)
         if evaluate is not None:
-            trial_model = evaluate(trial)
+            trial_model, trial_jac = evaluate(trial), None
         else:  # keep the trial Jacobian: most steps are accepted, and then it is the next one
             trial_model, trial_jac = jacobian(trial)
-        trial_chisqr = _chisqr(y[idx], trial_model, None if w is None else w[idx])
-        iterations[idx] += 1
-        better = np.isfinite(trial_chisqr) & (trial_chisqr <= chisqr[idx])
-        moved = np.abs(trial - theta[idx])
-        small_step = np.all(moved <= xtol * (np.abs(theta[idx]) + xtol), axis=1)
-        small_gain = (chisqr[idx] - trial_chisqr) <= ftol * chisqr[idx]
-        accept = idx[better]
-        if better.all() and idx.size == m:  # every spectrum stepped: take the new arrays whole
-            theta[:], model = trial, trial_model
-            if trial_jac is not None:
-                jac = trial_jac
-        else:
-            theta[accept], model[accept] = trial[better], trial_model[better]
-            if trial_jac is not None:
-                jac[accept] = trial_jac if better.all() else trial_jac[better]
-        if trial_jac is None:
-            fresh[accept] = False
-        chisqr[accept] = trial_chisqr[better]
-        lam[accept] = np.maximum(lam[accept] / 10.0, 1e-15)
-        reject = idx[~better]
-        lam[reject] *= 10.0
+        trial_chisqr = _chisqr(state.y, trial_model, state.w)
+        state.iterations += 1
+        better = np.isfinite(trial_chisqr) & (trial_chisqr <= state.chisqr)
+        small_step = np.all(np.abs(trial - state.theta) <= xtol * (np.abs(state.theta) + xtol), axis=1)
+        small_gain = (state.chisqr - trial_chisqr) <= ftol * state.chisqr
+        state.accept(better, trial, trial_model, trial_jac, trial_chisqr)
         done = (better & (small_gain | small_step)) | (~better & small_step)
-        stuck = lam[idx] > 1e16  # no step along the gradient lowers chi-square: a minimum
-        converged[idx[done | stuck]] = True
-        active[idx[done | stuck]] = False
-    stale = np.flatnonzero(~fresh)
-    if stale.size:
-        model[stale], jac[stale] = jacobian(theta[stale])
-    dof = max(n - p, 1)
-    redchi = chisqr / dof
-    wj = jac if w is None else jac * w[:, None, :]
-    normal = wj @ wj.transpose(0, 2, 1)
-    try:
-        covariance = np.linalg.inv(normal) * redchi[:, None, None]
-    except np.linalg.LinAlgError:  # one singular matrix (a parameter without effect): go one by one
-        covariance = np.full((m, p, p), np.nan)
-        for i in range(m):
-            try:
-                covariance[i] = np.linalg.inv(normal[i]) * redchi[i]
-            except np.linalg.LinAlgError:
-                pass
-    return SolverResult(theta, covariance, chisqr, redchi, iterations, converged)
+        done |= state.lam > 1e16  # no step along the gradient lowers chi-square: a minimum
+        if done.any():
+            state.refresh(jacobian)
+            out.retire(state, done, True)
+            state.compact(~done)
+    if state.rows.size:
+        state.refresh(jacobian)
+        out.retire(state, np.ones(state.rows.size, bool), False)
+    return out.result(n, p)
+
+
+@dataclass
+class _State:
+    """The spectra still iterating, compacted: row ``i`` is spectrum ``rows[i]`` of the batch.
+
+    Keeping only active rows means an iteration never copies the Jacobians of converged
+    spectra, and an accepted step takes the trial arrays whole (only the few rejected rows are
+    copied back from the current ones).
+    """
+
+    rows: np.ndarray
+    y: np.ndarray
+    w: np.ndarray | None
+    theta: np.ndarray
+    model: np.ndarray
+    jac: np.ndarray
+    fresh: np.ndarray  # jac holds the Jacobian at theta
+    chisqr: np.ndarray
+    lam: np.ndarray
+    iterations: np.ndarray
+
+    @classmethod
+    def start(cls, jacobian: JacobianFunction, y: np.ndarray, w: np.ndarray | None,
+              theta: np.ndarray, damping: float) -> _State:
+        m = y.shape[0]
+        model, jac = jacobian(theta)
+        return cls(np.arange(m), y, w, theta, model, jac, np.ones(m, bool),
+                   _chisqr(y, model, w), np.full(m, damping), np.zeros(m, int))
+
+    def refresh(self, jacobian: JacobianFunction) -> None:
+        """Recompute the Jacobian where an accepted step left it stale."""
+        stale = np.flatnonzero(~self.fresh)
+        if stale.size:
+            self.model[stale], self.jac[stale] = jacobian(self.theta[stale])
+            self.fresh[stale] = True
+
+    def accept(self, better: np.ndarray, trial: np.ndarray, model: np.ndarray,
+               jac: np.ndarray | None, chisqr: np.ndarray) -> None:
+        """Take the trial point where it lowered χ²; damp less there and more elsewhere."""
+        worse = ~better
+        if jac is None:
+            self.model[better] = model[better]
+            self.fresh[better] = False
+        else:
+            if worse.any():
+                model[worse], jac[worse] = self.model[worse], self.jac[worse]
+            self.model, self.jac = model, jac
+        self.theta = np.where(better[:, None], trial, self.theta)
+        self.chisqr = np.where(better, chisqr, self.chisqr)
+        self.lam = np.where(better, np.maximum(self.lam / 10.0, 1e-15), self.lam * 10.0)
+
+    def compact(self, keep: np.ndarray) -> None:
+        """Drop the rows that left the iteration."""
+        for name in ("rows", "y", "theta", "model", "jac", "fresh", "chisqr", "lam", "iterations"):
+            setattr(self, name, getattr(self, name)[keep])
+        if self.w is not None:
+            self.w = self.w[keep]
+
+
+@dataclass
+class _Outcome:
+    """Per-spectrum results, filled as spectra leave the iteration."""
+
+    free: np.ndarray
+    normal: np.ndarray
+    chisqr: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+
+    @classmethod
+    def empty(cls, m: int, p: int) -> _Outcome:
+        return cls(np.empty((m, p)), np.empty((m, p, p)), np.empty(m), np.zeros(m, int),
+                   np.zeros(m, bool))
+
+    def retire(self, state: _State, leaving: np.ndarray, converged: bool,
+               normal: np.ndarray | None = None) -> None:
+        """Store the rows ``leaving`` of ``state`` (their Jacobian must be fresh)."""
+        rows = state.rows[leaving]
+        if normal is None:
+            w = None if state.w is None else state.w[leaving]
+            normal = normal_equations(state.jac[leaving], state.y[leaving] - state.model[leaving], w)[0]
+        self.free[rows] = state.theta[leaving]
+        self.normal[rows] = normal
+        self.chisqr[rows] = state.chisqr[leaving]
+        self.iterations[rows] = state.iterations[leaving]
+        self.converged[rows] = converged
+
+    def result(self, n: int, p: int) -> SolverResult:
+        """The covariance ``(JᵀW²J)⁻¹·χ²/(n − p)`` of every spectrum, and the solver result."""
+        redchi = self.chisqr / max(n - p, 1)
+        try:
+            covariance = np.linalg.inv(self.normal) * redchi[:, None, None]
+        except np.linalg.LinAlgError:  # one singular matrix (a parameter without effect)
+            covariance = np.full(self.normal.shape, np.nan)
+            for i, normal in enumerate(self.normal):
+                try:
+                    covariance[i] = np.linalg.inv(normal) * redchi[i]
+                except np.linalg.LinAlgError:
+                    pass
+        return SolverResult(self.free, covariance, self.chisqr, redchi, self.iterations,
+                            self.converged)

@@ -76,3 +76,32 @@ def test_trial_jacobian_only_when_it_is_cheap():
     linear = compile_recipe(_recipe("gl", SHAPE_PARAMETERS["gl"], "linear"), x, np.ones((1, 50)))
     shirley = compile_recipe(_recipe("gl", SHAPE_PARAMETERS["gl"], "shirley"), x, np.ones((1, 50)))
     assert linear.jacobian_is_cheap and not shirley.jacobian_is_cheap
+
+
+def test_normal_equations_equal_stacked_matmul():
+    rng = np.random.default_rng(3)
+    jac, residual = rng.normal(size=(7, 5, 60)), rng.normal(size=(7, 60))
+    weights = rng.uniform(0.5, 2.0, size=(7, 60))
+    normal, gradient = _kernels.normal_equations(jac, residual, weights)
+    weighted = jac * weights[:, None, :]
+    np.testing.assert_allclose(normal, weighted @ weighted.transpose(0, 2, 1), rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(gradient, (weighted @ (residual * weights)[:, :, None])[:, :, 0],
+                               rtol=1e-13, atol=1e-12)
+    assert np.array_equal(normal, normal.transpose(0, 2, 1))  # filled from one triangle
+
+
+def test_fused_shirley_equals_the_numpy_iteration_bit_for_bit(monkeypatch):
+    from specssb.fitting._xps_backgrounds import shirley
+
+    rng = np.random.default_rng(4)
+    x = np.linspace(170.0, 158.0, 240)  # decreasing binding energy, as instruments write it
+    peak = 1000.0 * np.exp(-0.5 * ((x - 163.0) / 0.6) ** 2)
+    step = 100.0 * np.cumsum(peak[::-1])[::-1] / peak.sum()
+    y = 50.0 + peak + step + rng.normal(0.0, 5.0, (20, x.size))
+    fused, fused_info = shirley(x, y, average=2, limits=(168.0, 159.0))
+    monkeypatch.setenv("SPECSSB_FUSED_KERNELS", "0")
+    plain, plain_info = shirley(x, y, average=2, limits=(168.0, 159.0))
+    assert np.array_equal(fused, plain)
+    for key in ("k", "iterations", "converged"):
+        assert np.array_equal(fused_info[key], plain_info[key])
+    assert fused_info["iterations"].min() > 2  # the comparison covers several iterations
