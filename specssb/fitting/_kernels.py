@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["fused_envelope", "fused_jacobian", "fused_kernels_enabled", "fused_shirley", "normal_equations"]
+__all__ = ["fused_envelope", "fused_jacobian", "fused_damped_step", "fused_kernels_enabled", "fused_shirley",
+           "normal_equations"]
 
 _K = 4.0 * math.log(2.0)  # exp(-_K u²) has FWHM 1, as in lineshapes.py
 
@@ -336,6 +337,69 @@ def _compiled_shirley() -> Any:
                     break
 
     return shirley
+
+
+def fused_damped_step() -> Callable[..., None] | None:
+    """The compiled Levenberg–Marquardt step, or None (use the numpy path).
+
+    ``kernel(normal, gradient, held, lam, step)`` builds each spectrum's damped matrix as
+    :func:`specssb.fitting.solver.damped_step` documents and solves it by Cholesky
+    factorization (the matrix is symmetric positive definite), one small system at a time
+    without the per-call overhead of a stacked LAPACK solve.
+    """
+    return _compiled_damped_step() if fused_kernels_enabled() else None
+
+
+@cache
+def _compiled_damped_step() -> Any:
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=True, nogil=True)
+    def damped_step(normal, gradient, held, lam, step):  # pragma: no cover - compiled
+        m, p = gradient.shape
+        a = np.empty((p, p))
+        b = np.empty(p)
+        for s in range(m):
+            largest = 0.0
+            for i in range(p):
+                d = 1.0 if held[s, i] else normal[s, i, i]
+                largest = max(largest, d)
+            floor = 1e-12 * max(largest, 1e-300)
+            for i in range(p):
+                for j in range(p):
+                    a[i, j] = 0.0 if (held[s, i] or held[s, j]) else normal[s, i, j]
+                d = 1.0 if held[s, i] else normal[s, i, i]
+                a[i, i] += lam[s] * max(d, floor) + (1.0 if held[s, i] else 0.0) + floor
+                b[i] = 0.0 if held[s, i] else gradient[s, i]
+            # Cholesky a = L Lᵀ in place (lower triangle), then forward and back substitution
+            for j in range(p):
+                total = a[j, j]
+                for k in range(j):
+                    total -= a[j, k] * a[j, k]
+                pivot = np.sqrt(total) if total > 0.0 else 1e-300
+                a[j, j] = pivot
+                for i in range(j + 1, p):
+                    total = a[i, j]
+                    for k in range(j):
+                        total -= a[i, k] * a[j, k]
+                    a[i, j] = total / pivot
+            for i in range(p):
+                total = b[i]
+                for k in range(i):
+                    total -= a[i, k] * b[k]
+                b[i] = total / a[i, i]
+            for i in range(p - 1, -1, -1):
+                total = b[i]
+                for k in range(i + 1, p):
+                    total -= a[k, i] * b[k]
+                b[i] = total / a[i, i]
+            for i in range(p):
+                step[s, i] = b[i]
+
+    return damped_step
 
 
 def component_arguments(full: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from specssb.fitting._kernels import normal_equations
+from specssb.fitting._kernels import fused_damped_step, normal_equations
 
 __all__ = ["SolverResult", "levenberg_marquardt"]
 
@@ -134,7 +134,6 @@ def levenberg_marquardt(
     w = None if weights is None else np.broadcast_to(np.asarray(weights, float), (m, n))
     out = _Outcome.empty(m, p)
     state = _State.start(jacobian, y, w, theta, damping)
-    eye = np.eye(p)
     for _ in range(max_iterations):
         if state.rows.size == 0:
             break
@@ -152,17 +151,8 @@ def levenberg_marquardt(
             state.compact(keep)
             if state.rows.size == 0:
                 break
-            normal, gradient, diagonal, held = normal[keep], gradient[keep], diagonal[keep], held[keep]
-        # Active set: a parameter held at a bound by the gradient takes no part in the step,
-        # so the others' step is not spoiled by a component that clipping would throw away.
-        free = ~held
-        normal = normal * free[:, :, None] * free[:, None, :]
-        gradient = gradient * free
-        diagonal = np.where(free, diagonal, 1.0)
-        floor = 1e-12 * np.maximum(diagonal.max(axis=1, keepdims=True), 1e-300)
-        shift = state.lam[:, None] * np.maximum(diagonal, floor) + held + floor
-        damped = normal + shift[:, :, None] * eye
-        step = np.linalg.solve(damped, gradient[..., None])[..., 0]
+            normal, gradient, held = normal[keep], gradient[keep], held[keep]
+        step = damped_step(normal, gradient, held, state.lam)
         trial = np.clip(state.theta + step, lower, upper)
         if evaluate is not None:
             trial_model, trial_jac = evaluate(trial), None
@@ -184,6 +174,33 @@ def levenberg_marquardt(
         state.refresh(jacobian)
         out.retire(state, np.ones(state.rows.size, bool), False)
     return out.result(n, p)
+
+
+def damped_step(normal: np.ndarray, gradient: np.ndarray, held: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The Levenberg–Marquardt step ``δ`` of every spectrum, shape (m, p).
+
+    Solves ``(A + λ diag(A)) δ = g`` with the active-set rule: a parameter held at a bound by
+    the gradient (``held``) takes no part in the step (its row and column are replaced by the
+    identity), so the others' step is not spoiled by a component that clipping would throw
+    away. ``diag(A)`` is floored at ``1e-12·max(diag(A))`` so a parameter without effect does
+    not make the matrix singular. The matrix is symmetric positive definite: the compiled path
+    (:func:`specssb.fitting._kernels.fused_damped_step`) solves it by Cholesky
+    factorization, this numpy path by LU; they agree to rounding.
+    """
+    kernel = fused_damped_step()
+    if kernel is not None:
+        step = np.empty(gradient.shape)
+        kernel(np.ascontiguousarray(normal), np.ascontiguousarray(gradient),
+               np.ascontiguousarray(held), np.ascontiguousarray(lam, dtype=np.float64), step)
+        return step
+    free = ~held
+    normal = normal * free[:, :, None] * free[:, None, :]
+    gradient = gradient * free
+    diagonal = np.where(free, np.einsum("mpp->mp", normal), 1.0)
+    floor = 1e-12 * np.maximum(diagonal.max(axis=1, keepdims=True), 1e-300)
+    shift = lam[:, None] * np.maximum(diagonal, floor) + held + floor
+    damped = normal + shift[:, :, None] * np.eye(normal.shape[1])
+    return np.linalg.solve(damped, gradient[..., None])[..., 0]
 
 
 @dataclass

@@ -105,3 +105,20 @@ def test_fused_shirley_equals_the_numpy_iteration_bit_for_bit(monkeypatch):
     for key in ("k", "iterations", "converged"):
         assert np.array_equal(fused_info[key], plain_info[key])
     assert fused_info["iterations"].min() > 2  # the comparison covers several iterations
+
+
+def test_fused_damped_step_equals_the_numpy_solve(monkeypatch):
+    from specssb.fitting.solver import damped_step
+
+    rng = np.random.default_rng(5)
+    jac = rng.normal(size=(9, 6, 40))
+    jac[:, 5] *= 1e-9  # a parameter with almost no effect: the floor keeps the matrix regular
+    normal = jac @ jac.transpose(0, 2, 1)
+    gradient = rng.normal(size=(9, 6))
+    held = rng.random((9, 6)) < 0.2
+    lam = 10.0 ** rng.uniform(-6, 2, 9)
+    fused = damped_step(normal, gradient, held, lam)
+    monkeypatch.setenv("SPECSSB_FUSED_KERNELS", "0")
+    plain = damped_step(normal, gradient, held, lam)
+    np.testing.assert_allclose(fused, plain, rtol=1e-9, atol=1e-12 * np.abs(plain).max())
+    assert np.all(fused[held] == 0.0)  # a held parameter does not move
