@@ -40,7 +40,7 @@ import numpy as np
 from specssb._allocator import keep_freed_memory
 from specssb.errors import ConfigError, ConvergenceWarning, FitError
 from specssb.fitting.model import CompiledModel, compile_recipe
-from specssb.fitting.result import FitBatch, FitTable
+from specssb.fitting.result import FitBatch, FitTable, SpectrumLabels
 from specssb.fitting.solver import levenberg_marquardt
 from specssb.parallel import map_chunks, plan_chunks
 from specssb.spectrum import Spectrum
@@ -109,6 +109,7 @@ def fit(
     batches = []
     for x, y, labels, axis_name, axis_unit, signal_unit in groups:
         x, y = _window(recipe, x, y)
+        _check_finite(y, labels)
         # y only seeds a fitted background's level here, and a fitted background is never
         # subtracted as well, so the raw data serve (the chunks subtract their own baseline)
         model = compile_recipe(recipe, x, y)
@@ -149,28 +150,39 @@ def _as_recipe(recipe: Any) -> Any:
 
 def _group_by_axis(
     spectra: list[Spectrum],
-) -> list[tuple[np.ndarray, np.ndarray, list, str, str, str]]:
-    """Flatten every spectrum to rows of (m, n) and group the rows by identical axis."""
+) -> list[tuple[np.ndarray, np.ndarray, SpectrumLabels, str, str, str]]:
+    """Flatten every spectrum to rows of (m, n) and group the rows by identical axis.
+
+    Finiteness is checked later, on the part of the axis that is fitted (:func:`_window`).
+    """
     groups: dict[tuple[bytes, str], list[Any]] = {}
     for spectrum in spectra:
         if not isinstance(spectrum, Spectrum):
             raise FitError(f"fit() takes Spectra, got {type(spectrum).__name__}")
         if np.iscomplexobj(spectrum.data):
             raise FitError(f"{_name(spectrum)}: complex data (an FID?) must be processed first")
-        rows = spectrum.data.reshape(-1, spectrum.axis.size)
-        if not np.all(np.isfinite(rows)):
-            raise FitError(f"{_name(spectrum)}: the data hold NaN or infinite values")
         axis = spectrum.axis
         key = (axis.values.tobytes(), axis.name)
         group = groups.setdefault(key, [axis.values, [], [], axis.name, axis.unit, spectrum.signal_unit])
-        group[1].append(rows)
+        group[1].append(spectrum.data.reshape(-1, axis.size))
         block = "" if spectrum.source is None or spectrum.source.block is None else str(spectrum.source.block)
-        for index in np.ndindex(*spectrum.leading_shape):
-            group[2].append((_name(spectrum), block, ",".join(map(str, index))))
+        group[2].append((_name(spectrum), block, tuple(spectrum.leading_shape)))
     return [
-        (x, rows[0] if len(rows) == 1 else np.concatenate(rows), labels, an, au, su)
+        (x, rows[0] if len(rows) == 1 else np.concatenate(rows),
+         SpectrumLabels(*(tuple(column) for column in zip(*labels))), an, au, su)
         for x, rows, labels, an, au, su in groups.values()
     ]
+
+
+def _check_finite(y: np.ndarray, labels: SpectrumLabels) -> None:
+    """FitError naming the first spectrum whose fitted part holds NaN or infinite values."""
+    finite = np.isfinite(y).all(axis=1)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite)[0])
+        source, block, index = labels[first]
+        where = ", ".join(part for part in (block and f"block {block}", index and f"index {index}") if part)
+        raise FitError(f"{source}{f' ({where})' if where else ''}: the data hold NaN or infinite "
+                       f"values in the fitted range ({int((~finite).sum())} of {len(finite)} spectra)")
 
 
 def _name(spectrum: Spectrum) -> str:
@@ -178,13 +190,21 @@ def _name(spectrum: Spectrum) -> str:
 
 
 def _window(recipe: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The part of the axis the recipe fits (``[select] window = [low, high]``)."""
+    """The part of the axis the recipe fits (``[select] window = [low, high]``).
+
+    On a monotonic axis the window is one contiguous run of points, taken as a view (no copy
+    of a large map).
+    """
     window = getattr(getattr(recipe, "select", None), "window", None)
     if window is None:
         return x, y
     keep = (x >= min(window)) & (x <= max(window))
     if keep.sum() < 2:
         raise FitError(f"the recipe's window {list(window)} holds fewer than 2 points of the axis")
+    inside = np.flatnonzero(keep)
+    if inside[-1] - inside[0] + 1 == inside.size:
+        run = slice(int(inside[0]), int(inside[-1]) + 1)
+        return x[run], y[:, run]
     return x[keep], y[:, keep]
 
 

@@ -231,6 +231,32 @@ def test_bad_arguments_and_data_are_refused():
         fit(spectrum.replace(data=np.full(spectrum.shape, np.nan)), recipe)
 
 
+def test_only_the_fitted_window_must_be_finite_and_the_bad_pixel_is_named():
+    spectrum, _ = raman_map(3, 4)
+    recipe = Recipe.from_text(RAMAN_RECIPE.replace("[background]", "[select]\nwindow = [380.0, 470.0]\n[background]"))
+    low, high = recipe.select.window
+    data = np.array(spectrum.data)
+    outside = np.flatnonzero((spectrum.axis.values < low) | (spectrum.axis.values > high))
+    data[..., outside[0]] = np.nan  # a dead channel outside the window does not matter
+    assert fit(spectrum.replace(data=data), recipe).frame["converged"].all()
+    inside = np.flatnonzero((spectrum.axis.values >= low) & (spectrum.axis.values <= high))
+    data[2, 1, inside[3]] = np.inf
+    with pytest.raises(FitError, match=r"index 2,1\).*1 of 12 spectra"):
+        fit(spectrum.replace(data=data), recipe)
+
+
+def test_spectrum_labels_follow_the_row_major_order_of_each_input():
+    from specssb.fitting.result import SpectrumLabels
+
+    labels = SpectrumLabels(("a.wdf", "b.vms"), ("", "S 2p"), ((2, 3), ()))
+    expected = [("a.wdf", "", ",".join(map(str, i))) for i in np.ndindex(2, 3)] + [("b.vms", "S 2p", "")]
+    assert list(labels) == expected and len(labels) == 7
+    assert labels[-1] == expected[-1] and labels[1:3] == expected[1:3]
+    assert labels.index_strings().to_pylist() == [label[2] for label in expected]
+    with pytest.raises(IndexError):
+        labels[7]
+
+
 def test_a_recipe_can_choose_the_tougaard_cross_section_family():
     text = S2P_RECIPE.replace('kind = "shirley"', 'kind = "tougaard"\nfamily = "U3"\nc = 551.0\nd = 436.0')
     recipe = Recipe.from_text(text)
