@@ -22,6 +22,7 @@ from specssb.parsers import (  # noqa: E402,F401  isort: skip
     echem_biologic,
     nmr_bruker,
     raman_wdf,
+    xas_athena,
     xas_xdi,
     xps_casa_txt,
     xps_phi_pro,
