@@ -155,6 +155,82 @@ def make_xas(cycle: int, rng: np.random.Generator) -> tuple[dict, dict]:
     return {"energy": energy, "columns": columns}, truth
 
 
+# --------------------------------------------------------------- operando Ni K-edge
+NI_SERIES_MINUTES = 40.0  # one Ni K-edge scan every 40 min during the first two cycles
+NI_SERIES_COUNT = 30
+
+
+def state_of_charge(hours: float) -> float:
+    """The cycler's state of charge at ``hours`` after START (the model of make_cycler)."""
+    cycle = int(hours // CYCLE_HOURS)
+    within = hours - cycle * CYCLE_HOURS
+    fade = 1.0 - 0.01 * cycle
+    half = CYCLE_HOURS / 2
+    return fade * within / half if within < half else fade * (1.0 - (within - half) / half)
+
+
+def ni_energy_grid() -> np.ndarray:
+    """8183–8333 eV in 5 eV steps, the XANES in 0.3 eV steps, then 0.05 Å⁻¹ steps to k = 12."""
+    e0 = 8333.0
+    k = np.arange(2.8, 12.0 + 1e-9, 0.05)
+    return np.round(np.concatenate([
+        np.arange(e0 - 150.0, e0 - 20.0, 5.0), np.arange(e0 - 20.0, e0 + 30.0, 0.3),
+        e0 + k**2 / 0.2624682917,
+    ]), 3)
+
+
+def ni_k_mu(energy: np.ndarray, charged: float) -> np.ndarray:
+    """Normalized Ni K-edge of NMC811 as a mix of a discharged (Ni2+-like: edge 8343.0 eV,
+    white line 8350.5 eV) and a charged (Ni4+-like: edge 8345.6 eV, white line 8352.6 eV)
+    spectrum, with damped EXAFS wiggles (first shell Ni–O 2.05 / 1.88 Å)."""
+    def one(e_edge: float, white: float, r_shell: float) -> np.ndarray:
+        edge = 0.5 + np.arctan((energy - e_edge) / 1.6) / np.pi
+        line = 0.55 * np.exp(-0.5 * ((energy - white) / 2.4) ** 2)
+        k = np.sqrt(np.clip(energy - e_edge, 0.0, None) * 0.2624682917)
+        wiggle = 0.12 * np.sin(2.0 * k * r_shell + 0.6) * np.exp(-2.0 * 0.006 * k**2) / np.maximum(k, 1.0)
+        return edge * (1.0 + wiggle * (k > 1.0)) + line
+    return (1.0 - charged) * one(8343.0, 8350.5, 2.05) + charged * one(8345.6, 8352.6, 1.88)
+
+
+def half_height_energy(energy: np.ndarray, norm: np.ndarray) -> float:
+    """First energy where the normalized curve reaches 0.5 (linear interpolation), eV."""
+    i = int(np.flatnonzero(norm >= 0.5)[0])
+    return float(energy[i - 1] + (0.5 - norm[i - 1]) * (energy[i] - energy[i - 1]) / (norm[i] - norm[i - 1]))
+
+
+def make_ni_scan(energy: np.ndarray, charged: float, rng: np.random.Generator) -> dict:
+    """Transmission columns i0, itrans of one Ni K-edge scan (edge step 1.2, 0.03 % noise)."""
+    mu = 0.9 - 0.00008 * (energy - energy[0]) + 1.2 * ni_k_mu(energy, charged)
+    i0 = 1.5e5 * (1.0 - 0.002 * np.arange(energy.size) / energy.size) + rng.normal(0, 30.0, energy.size)
+    itrans = i0 * np.exp(-mu) * (1.0 + rng.normal(0, 3e-4, energy.size))
+    return {"i0": np.round(i0, 2), "itrans": np.round(itrans, 3)}
+
+
+def write_ni_series(out: Path, rng: np.random.Generator, truth: dict[str, dict]) -> None:
+    """The operando Ni K-edge series (two cycles) and its two end-member reference scans."""
+    energy = ni_energy_grid()
+    fine = np.linspace(8320.0, 8370.0, 50001)
+    for label, charged in (("discharged", 0.0), ("charged", 1.0)):
+        name = f"xas/ni_references/NMC811_{label}_Ni_K.xdi"
+        write_xdi(_target(out, name), energy, make_ni_scan(energy, charged, rng), element="Ni",
+                  edge="K", sample=f"NMC811 reference, {label}", acquired_at=START - dt.timedelta(days=1),
+                  facility="Simulated Light Source", beamline="BL-Ni (simulated)",
+                  comments=[f"ex situ reference, {label} NMC811 (Ni K-edge)"])
+        truth[name] = {"charged_fraction": charged,
+                       "half_height_energy_ev": round(half_height_energy(fine, ni_k_mu(fine, charged)), 4)}
+    for i in range(NI_SERIES_COUNT):
+        minutes = 20.0 + NI_SERIES_MINUTES * i
+        soc = state_of_charge(minutes / 60.0)
+        name = f"xas/cell01_Ni_K_operando/cell01_Ni_K_{i + 1:03d}.xdi"
+        write_xdi(_target(out, name), energy, make_ni_scan(energy, soc, rng), element="Ni", edge="K",
+                  sample=SAMPLE, acquired_at=START + dt.timedelta(minutes=minutes),
+                  facility="Simulated Light Source", beamline="BL-Ni (simulated)",
+                  comments=[f"operando Ni K-edge scan {i + 1} of {NI_SERIES_COUNT}"])
+        truth[name] = {"cycle": int(minutes // 60 // CYCLE_HOURS), "minutes_since_start": minutes,
+                       "state_of_charge": round(soc, 6), "charged_fraction": round(soc, 6),
+                       "half_height_energy_ev": round(half_height_energy(fine, ni_k_mu(fine, soc)), 4)}
+
+
 # ------------------------------------------------------------------------------- NMR
 def make_nmr(cycle: int, rng: np.random.Generator) -> tuple[dict, dict]:
     bf1 = 155.50  # MHz, 7Li at 9.4 T
@@ -233,6 +309,7 @@ def main(out: Path = HERE) -> None:
                   acquired_at=acquired(cycle, 50), facility="Simulated Light Source",
                   beamline="BL-S (simulated)", comments=[f"operando S K-edge, cycle {cycle}"])
         truth[name] = {"cycle": cycle, **t}
+    write_ni_series(out, np.random.default_rng(SEED + 1), truth)  # own stream: the others stay as they were
     for cycle in (0, 10):
         nmr, t = make_nmr(cycle, rng)
         name = f"nmr/cell01_7Li/{cycle + 1}"  # TopSpin dataset/EXPNO; EXPNO = cycle + 1
