@@ -246,7 +246,7 @@ class Recipe(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Recipe:
-        problems = _check_names(self) + _check_ties(self)
+        problems = _check_names(self) + _check_ties(self) + _check_steps(self)
         if problems:
             raise LocatedError(problems)
         return self
@@ -570,6 +570,54 @@ def _plain(text: str) -> str:
 
 
 # ---------------------------------------------------------------------- cross-table checks
+def _step_model(technique: str) -> type[BaseModel] | None:
+    """The pydantic model of a technique's ``[steps]`` tables, when it has one."""
+    if technique == "xas":
+        from specssb.fitting.xas.steps import XasSteps
+
+        return XasSteps
+    return None
+
+
+def _check_steps(recipe: Recipe) -> list[Problem]:
+    """``[steps]`` of a technique that defines them: every table and key validated."""
+    model = _step_model(recipe.technique)
+    if model is None:
+        return []
+    try:
+        model.model_validate(recipe.steps)
+    except ValidationError as error:
+        problems: list[Problem] = []
+        for item in error.errors():
+            loc = ("steps", *item["loc"])
+            key = next((str(part) for part in reversed(loc) if isinstance(part, str)), None)
+            if item["type"] == "extra_forbidden":
+                table = _model_at(model, tuple(item["loc"])[:-1])
+                allowed = list(table.model_fields) if table is not None else []
+                reason = f"unknown key{did_you_mean(str(key), allowed)}"
+            elif item["type"] == "missing":
+                reason = "missing required key"
+            else:
+                reason = str(item["msg"]).removeprefix("Value error, ")
+                if item["type"] != "value_error":
+                    reason += f", got {item['input']!r}"
+            problems.append((loc, reason, key))
+        return problems
+    return []
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        found = next((a for a in (annotation, *getattr(annotation, "__args__", ()))
+                      if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if found is None:
+            return None
+        model = found
+    return model
+
+
 def _check_names(recipe: Recipe) -> list[Problem]:
     """Component names (species, then partners) and full parameter names must be unique."""
     named: list[tuple[str, tuple[str | int, ...], Component, str]] = []
