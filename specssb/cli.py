@@ -22,7 +22,7 @@ from rich.table import Table
 from specssb import parsers
 from specssb._io import atomic_write_text, jsonable, to_json
 from specssb._version import __version__
-from specssb.errors import SpecssbError, SpecssbWarning
+from specssb.errors import ConfigError, SpecssbError, SpecssbWarning
 from specssb.export import EXPORT_FORMATS, output_names, write_spectrum, write_table
 from specssb.spectrum import Spectrum, meta_key_table
 
@@ -314,9 +314,16 @@ def fit(
         "--calibrate/--no-calibrate",
         help="XPS: charge-correct every region of each file as the recipe's [calibrate] says.",
     )] = True,
+    reference: Annotated[list[str] | None, typer.Option(
+        "--reference", help="XAS: a reference spectrum for LCF/MCR as label=path (repeat it).",
+    )] = None,
     format_name: FormatOpt = None,
 ) -> None:
     """Fit every matching spectrum with a recipe; write fits.parquet, fits.csv and figures.
+
+    An XAS recipe (``technique = "xas"``) runs its [steps] over the matching scans as one
+    series in acquisition order (normalize, edge positions, LCF, PCA, MCR-ALS, EXAFS) and
+    writes the same table with an ``acquired_at`` column, plus series.png and pca.csv.
 
     XPS fits are also checked for the common fitting mistakes (specssb.fitting.xps.checks): each
     finding is warned and listed in checks.csv.
@@ -347,6 +354,10 @@ def fit(
     if not selected:
         _fail(SpecssbError(f"no spectrum in the inputs matches recipe {chosen.name!r} "
                            f"(technique {chosen.technique}, select {chosen.select.model_dump(exclude_none=True)})"))
+    if chosen.technique == "xas":
+        _fit_xas(selected, chosen, recipe, reference or [], out, plots)
+        _finish(good, bad)
+        return
     try:
         table = run_fit(selected, chosen, engine=engine, workers=workers, scheduler=scheduler)
     except SpecssbError as exc:
@@ -362,6 +373,43 @@ def fit(
     _out.print(f"{table.n_spectra} spectra fitted with {chosen.name} ({int(converged.sum())} converged) "
                f"→ {out / 'fits.parquet'}", markup=False)
     _finish(good, bad)
+
+
+def _fit_xas(spectra: list[Spectrum], chosen: Any, recipe: str, references: list[str], out: Path,
+             plots: int) -> None:
+    """``specssb fit`` with an XAS recipe: one series analysis, its table and figures."""
+    from specssb._io import atomic_write_with
+    from specssb.fitting.plots import save_figure
+    from specssb.fitting.xas.pipeline import analyze
+    from specssb.fitting.xas.plots import plot_lcf_fit, plot_series
+
+    given: dict[str, str] = {}
+    for item in references:
+        label, separator, path = item.partition("=")
+        if not separator or not label.strip() or not path.strip():
+            _fail(ConfigError(f"--reference {item!r}: expected label=path", key="reference"))
+        given[label.strip()] = path.strip()
+    scans = [s for s in spectra if not (s.source is not None and s.source.block == "reference")]
+    # relative reference paths: from the recipe file's folder, or for a built-in recipe from
+    # the folder of the first scan
+    first = scans[0].source.path if scans and scans[0].source is not None else None
+    base = Path(recipe).parent if Path(recipe).suffix == ".toml" else (
+        Path(first).parent if first else None)
+    try:
+        analysis = analyze(scans, chosen, references=given or None, base=base)
+    except SpecssbError as exc:
+        _fail(exc)
+    analysis.table.to_parquet(out / "fits.parquet")
+    analysis.table.to_csv(out / "fits.csv")
+    if analysis.pca is not None:
+        scree = analysis.pca.scree()
+        atomic_write_with(out / "pca.csv", lambda stream: scree.to_csv(stream, index=False))
+    save_figure(plot_series(analysis), out / "series.png")
+    if analysis.lcf is not None:
+        for spectrum in range(min(plots, analysis.lcf.n_spectra)):
+            save_figure(plot_lcf_fit(analysis, spectrum), out / f"lcf_{spectrum:04d}.png")
+    _out.print(f"{analysis.series.n_spectra} XAS scans analysed with {chosen.name} "
+               f"→ {out / 'fits.parquet'}", markup=False)
 
 
 def _write_xps_checks(table: Any, spectra: list[Spectrum], path: Path) -> None:

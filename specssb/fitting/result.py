@@ -151,18 +151,36 @@ class FitTable:
         frames = [_batch_frame(b, int(start)) for b, start in zip(batches, offsets[:-1])]
         self.frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> FitTable:
+        """A table of results computed without a peak model (XAS edge positions, LCF, MCR …).
+
+        ``frame`` must hold the :data:`COLUMNS` (extra columns, such as ``acquired_at``, are
+        kept). Such a table has no batches, so :meth:`curves` is not available; the analysis
+        that made it keeps its own curves.
+        """
+        missing = [column for column in COLUMNS if column not in frame.columns]
+        if missing:
+            raise ValueError(f"a FitTable frame needs the columns {missing}")
+        table = cls([])
+        table.frame = frame.reset_index(drop=True)
+        return table
+
     def __len__(self) -> int:
         return len(self.frame)
 
     def __repr__(self) -> str:
-        n = sum(len(b.labels) for b in self.batches)
-        failed = int(sum((~b.converged).sum() for b in self.batches))
+        failed = int((~self.frame.groupby("spectrum")["converged"].first().astype(bool)).sum()) \
+            if len(self.frame) else 0
         species = ", ".join(dict.fromkeys(self.frame["species"])) if len(self.frame) else "-"
-        return f"<FitTable {n} spectra, species {species}; {failed} not converged; {len(self)} rows>"
+        return (f"<FitTable {self.n_spectra} spectra, species {species}; {failed} not converged; "
+                f"{len(self)} rows>")
 
     @property
     def n_spectra(self) -> int:
         """Number of spectra fitted."""
+        if not self.batches:
+            return int(self.frame["spectrum"].nunique()) if len(self.frame) else 0
         return sum(len(b.labels) for b in self.batches)
 
     def values(self, quantity: str = "area") -> pd.DataFrame:

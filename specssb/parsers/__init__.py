@@ -23,6 +23,7 @@ from specssb.parsers import (  # noqa: E402,F401  isort: skip
     nmr_bruker,
     raman_wdf,
     xas_athena,
+    xas_columns,
     xas_xdi,
     xps_casa_txt,
     xps_phi_pro,

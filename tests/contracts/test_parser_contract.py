@@ -45,6 +45,8 @@ REAL_SAMPLES: dict[str, list[str]] = {
     "casa-txt": ["xps/pynxtools-xps/vms_txt_export.txt",
                  "xps/pynxtools-xps/FeO_analyzed_lineshapes_cols.txt"],
     "xps-text": ["xps/lg4x/C1s_sample.csv", "xps/lmfitxps/clean_Au_4f.csv"],
+    "athena": ["xas/larch/athena/Mn.prj", "xas/larch/athena/json_unzipped.prj"],
+    "xas-columns": ["xas/larch/beamlines/APS10BM_2019.dat", "xas/larch/xafsdata/cu_10k.xmu"],
 }
 
 

@@ -195,8 +195,9 @@ def sorted_energy(spectrum: Spectrum, *, label: str) -> tuple[np.ndarray, np.nda
         raise FitError(f"{label}: complex data cannot be analysed as XAS")
     energy = spectrum.axis.values
     rows = np.asarray(spectrum.data, dtype=float).reshape(-1, energy.size)
-    order = np.argsort(energy, kind="stable")
-    energy, rows = energy[order], rows[:, order]
+    if energy.size > 1 and np.any(np.diff(energy) <= 0):
+        order = np.argsort(energy, kind="stable")
+        energy, rows = energy[order], rows[:, order]
     if energy.size > 1 and np.any(np.diff(energy) <= 0):
         raise FitError(f"{label}: the energy axis has repeated values; remove duplicates first")
     return energy, rows

@@ -16,7 +16,8 @@ PCA
     * the F-test on reduced eigenvalues (Malinowski, J. Chemometrics 3 (1988) 49; *Factor
       Analysis in Chemistry*, 3rd ed. (2002) §4.5): eigenvalue n against the pool of the
       smaller ones,
-      ``F(1, s − n) = Σ_{j>n} (r − j + 1)(c − j + 1) · λ_n / ((r − n + 1)(c − n + 1) Σ_{j>n} λ_j)``;
+      ``F(1, s − n) = Σ_{j>n} (r − j + 1)(c − j + 1) · λ_n
+      / ((r − n + 1)(c − n + 1) Σ_{j>n} λ_j)``;
       the number of components is the number of leading eigenvalues significant at level
       ``alpha`` (tested from the largest down, stopping at the first that is not).
     * target transformation of a candidate reference ``t``: its projection onto the first n
@@ -37,7 +38,8 @@ MCR-ALS
     spectra; ``"simplisma"``, the purest spectra of the series by SIMPLISMA (Windig & Guilment,
     Anal. Chem. 63 (1991) 1425) applied to the spectra as variables; or ``"pca-varimax"``, the
     first k left singular vectors (unit-length scores) rotated by varimax (Kaiser, Psychometrika
-    23 (1958) 187), sign-fixed, clipped at zero and closed, as initial concentrations. Lack of fit is ``100 sqrt(Σ e² / Σ d²)`` % (Tauler's definition, as in
+    23 (1958) 187), sign-fixed, clipped at zero and closed, as initial concentrations. Lack of
+    fit is ``100 sqrt(Σ e² / Σ d²)`` % (Tauler's definition, as in
     MCR-ALS GUI and pyMCR). Closure removes the scale ambiguity; rotational ambiguity remains
     unless the series holds (nearly) pure spectra or zero-concentration windows, so check the
     recovered spectra against references before reading concentrations as fractions.
@@ -325,7 +327,7 @@ def mcr_als(
     nonnegative_spectra: bool = True,
     fix_spectra: Sequence[str] = (),
     max_iter: int = 1000,
-    tol: float = 1e-9,
+    tol: float = 1e-7,
     simplisma_offset: float = 0.05,
     interpolation: str = "linear",
 ) -> MCRResult:
@@ -348,7 +350,7 @@ def mcr_als(
     fix_spectra : sequence of str
         Labels of reference spectra held fixed (only with references as ``init``).
     max_iter : int, default 1000
-    tol : float, default 1e-9
+    tol : float, default 1e-7
         Converged when the relative decrease of the sum of squared residuals is below this.
     simplisma_offset : float, default 0.05
         SIMPLISMA's noise offset as a fraction of the largest mean.
@@ -408,13 +410,15 @@ def mcr_als(
                   "emin": emin, "emax": emax, "e0": e0, "closure": closure,
                   "nonnegative_concentrations": nonnegative_concentrations,
                   "nonnegative_spectra": nonnegative_spectra, "fix_spectra": list(fix_spectra),
-                  "max_iter": max_iter, "tol": tol, "window_ev": (float(energy[0]), float(energy[-1]))}
+                  "max_iter": max_iter, "tol": tol,
+                  "window_ev": (float(energy[0]), float(energy[-1]))}
     per_spectrum = 100 * np.sqrt(np.einsum("ij,ij->i", residual, residual)
                                  / np.maximum(np.einsum("ij,ij->i", data, data), 1e-300))
     table = _mcr_table(spectrum, labels, concentrations, per_spectrum, converged)
     return MCRResult(
         labels=tuple(labels), energy=energy, data=data, concentrations=concentrations,
-        spectra=spectra, lack_of_fit=100 * np.sqrt(sse / total), explained_variance=100 * (1 - sse / total),
+        spectra=spectra, lack_of_fit=100 * np.sqrt(sse / total),
+        explained_variance=100 * (1 - sse / total),
         n_iter=len(history), converged=converged, sse_history=np.array(history),
         parameters=parameters, table=table,
     )

@@ -448,8 +448,9 @@ def _find_wallace(energy: np.ndarray, mu: np.ndarray, half_window: int, order: i
     second = search[_generalized_esd(
         normalized_residual(_fill(energy, mu, mask, "cubic"), 2 * max_glitch_length + 1)[search],
         limit, alpha)]
-    near = np.abs(second[:, None] - first[None, :]).min(axis=1) <= half_window if second.size else []
-    flags[second[np.asarray(near, dtype=bool)]] = True
+    if second.size:
+        near = np.abs(second[:, None] - first[None, :]).min(axis=1) <= half_window
+        flags[second[near]] = True
     return flags
 
 

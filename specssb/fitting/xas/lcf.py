@@ -148,7 +148,8 @@ class LCFResult:
             "data": self.data[spectrum],
             "fit": fit,
             "residual": self.data[spectrum] - fit,
-            "components": {label: w * row for label, w, row in zip(self.references, weights, self.basis)},
+            "components": {label: w * row
+                           for label, w, row in zip(self.references, weights, self.basis)},
         }
 
 

@@ -60,7 +60,7 @@ def stack_scans(
     Spectrum
         Shape ``(n_scans, n_points)``, coordinates ``time`` and ``elapsed_s`` along ``dim``
         when every scan has an acquisition time, ``source_index`` (the scan's input position)
-        always.
+        and ``source_path`` (its file) always.
 
     Raises
     ------
@@ -94,6 +94,7 @@ def stack_scans(
                    axis=None if same else grid)
     coords = dict(series.coords)
     coords["source_index"] = Coord(dim, np.array([p for p, _ in flat]), "1")
+    coords["source_path"] = Coord(dim, np.array([_name(s) for _, s in flat]), "")
     times = scan_times([s for _, s in flat])
     if times is not None:
         coords["time"] = Coord(dim, times, "UTC")

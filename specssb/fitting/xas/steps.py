@@ -64,10 +64,13 @@ class Edge(BaseModel):
 
 
 class Lcf(BaseModel):
-    """``[steps.lcf]``: references (label = path), window relative to e0 (eV), constraints."""
+    """``[steps.lcf]``: references (label = path), window relative to e0 (eV), constraints.
+
+    ``references`` may be left empty in a template recipe and given at run time
+    (``specssb fit --reference label=path``)."""
 
     model_config = _STRICT
-    references: dict[str, str] = Field(min_length=1)
+    references: dict[str, str] = Field(default_factory=dict)
     emin: Energy = -20.0
     emax: Energy = 30.0
     nonnegative: bool = True
