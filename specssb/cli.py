@@ -84,15 +84,16 @@ class _Read:
     table: Any = None
 
 
-def _read_any(path: Path, format_name: str | None) -> _Read:
+def _read_any(path: Path, format_name: str | None, columns: str | None = None) -> _Read:
     info = parsers.get_format(format_name) if format_name else parsers.sniff(path)
     if info.technique == "echem":
         return _Read(path, info.name, table=parsers.read_cycler(path, format=info.name))
-    return _Read(path, info.name, spectra=parsers.read(path, format=info.name))
+    options = {} if columns is None else {"columns": columns}
+    return _Read(path, info.name, spectra=parsers.read(path, format=info.name, **options))
 
 
 def _read_batch(
-    paths: Iterable[Path], format_name: str | None, *, label: str
+    paths: Iterable[Path], format_name: str | None, *, label: str, columns: str | None = None,
 ) -> tuple[list[_Read], list[tuple[Path, SpecssbError]]]:
     """Read every input, going on past bad ones; return the good results and the failures."""
     paths = list(paths)
@@ -101,7 +102,7 @@ def _read_batch(
     show = sys.stderr.isatty() and len(paths) > 1
     for path in track(paths, description=label, console=_err, disable=not show, transient=True):
         try:
-            good.append(_read_any(path, format_name))
+            good.append(_read_any(path, format_name, columns))
         except SpecssbError as exc:
             bad.append((path, exc))
     return good, bad
@@ -163,6 +164,11 @@ FilesArg = Annotated[
 FormatOpt = Annotated[
     str | None, typer.Option("--format", "-f", help="Format name (see 'specssb formats'); sniffed by default.")
 ]
+ColumnsOpt = Annotated[str | None, typer.Option(
+    "--columns",
+    help="Column roles of beamline text files, e.g. 'mu=ln(i0/it); reference=ln(it/iref)' "
+         "(parsed, never evaluated; formats that take it: xas-columns).",
+)]
 
 
 @app.command()
@@ -230,9 +236,10 @@ def info(
     files: FilesArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per spectrum.")] = False,
     format_name: FormatOpt = None,
+    columns: ColumnsOpt = None,
 ) -> None:
     """Show what each file holds: technique, axis, shape, metadata, provenance."""
-    good, bad = _read_batch(files, format_name, label="reading")
+    good, bad = _read_batch(files, format_name, label="reading", columns=columns)
     if as_json:
         items: list[Any] = []
         for result in good:
@@ -261,12 +268,13 @@ def convert(
     to: Annotated[str, typer.Option("--to", help=f"Output format: {', '.join(EXPORT_FORMATS)}.")] = "csv",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")] = Path("."),
     format_name: FormatOpt = None,
+    columns: ColumnsOpt = None,
 ) -> None:
     """Convert instrument files to CSV, Parquet or JSON, one output per spectrum."""
     if to not in EXPORT_FORMATS:
         _err.print(f"Usage error: --to must be one of {', '.join(EXPORT_FORMATS)}, not {to!r}", markup=False)
         raise typer.Exit(EXIT_USAGE)
-    good, bad = _read_batch(files, format_name, label="converting")
+    good, bad = _read_batch(files, format_name, label="converting", columns=columns)
     for result in good:
         try:
             if result.table is not None:
@@ -318,6 +326,7 @@ def fit(
         "--reference", help="XAS: a reference spectrum for LCF/MCR as label=path (repeat it).",
     )] = None,
     format_name: FormatOpt = None,
+    columns: ColumnsOpt = None,
 ) -> None:
     """Fit every matching spectrum with a recipe; write fits.parquet, fits.csv and figures.
 
@@ -340,7 +349,7 @@ def fit(
         chosen = load_recipe(recipe)
     except SpecssbError as exc:
         _fail(exc)
-    good, bad = _read_batch(files, format_name, label="reading")
+    good, bad = _read_batch(files, format_name, label="reading", columns=columns)
     if calibrate and chosen.technique == "xps" and chosen.calibrate:
         from specssb.fitting.xps.charge import charge_correct_with_recipe
 

@@ -94,3 +94,14 @@ def test_info_json_on_cycler_exports(relative, shared_data):
     (item,) = _info(shared_data(*relative.split("/")))
     assert item["technique"] == "echem" and item["rows"] == EXPECTED_CYCLER[relative]
     assert "Voltage / V" in item["columns"] or "Ewe/V" in item["columns"]
+
+
+def test_columns_option_gives_column_roles_and_refuses_code(shared_data):
+    path = shared_data("xas", "araucaria", "dnd_testfile1.dat")
+    result = runner.invoke(app, ["info", str(path), "--json", "--columns", "mu=col18; reference=col19"])
+    assert result.exit_code == 0, result.output
+    spectra = json.loads(result.output)
+    assert [s["signal"] for s in spectra] == ["mu", "mu"]
+    assert spectra[0]["meta"]["mu_expression"] == "col18" and spectra[0]["axis"]["size"] == 223
+    bad = runner.invoke(app, ["info", str(path), "--columns", "mu=__import__('os').getcwd()"])
+    assert bad.exit_code != 0 and "unexpected character" in bad.output
