@@ -14,6 +14,8 @@ from collections.abc import Sequence
 BENCHMARKS = {
     "fit": ("benchmarks.fit", "batched fit engine vs lmfit and scipy loops (S 2p series, Raman "
             "map) and dask scale-out"),
+    "xas": ("benchmarks.xas", "Larch-compatible XAS normalization of 10,000 spectra vs a Larch pre_edge loop"),
+    "xas-lcf": ("benchmarks.xas_lcf", "batched XAS LCF of 10,000 spectra vs a Larch lincombo_fit loop"),
 }
 
 

@@ -189,25 +189,59 @@ def smoothing_operator(x: np.ndarray, xstep: float, sigma: float) -> np.ndarray:
     return folded @ forward
 
 
+def _derivative(grid: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``np.gradient(mu, axis=1) / np.gradient(grid)`` with numpy's arithmetic, in fewer passes."""
+    out = np.empty(mu.shape)
+    middle = out[:, 1:-1]
+    np.subtract(mu[:, 2:], mu[:, :-2], out=middle)
+    middle /= 2.0
+    np.subtract(mu[:, 1], mu[:, 0], out=out[:, 0])
+    np.subtract(mu[:, -1], mu[:, -2], out=out[:, -1])
+    out /= np.gradient(grid)
+    return out
+
+
+def _columns(mu: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``mu[:, keep]``, as a view when ``keep`` is a leading run of indices (the usual case)."""
+    if keep.size and keep[-1] == keep.size - 1 and np.all(np.diff(keep) == 1):
+        return mu[:, : keep.size]
+    return mu[:, keep]
+
+
 def _pick_edge(energy: np.ndarray, dmu: np.ndarray) -> np.ndarray:
-    """Index of the edge per row from ``dmu`` (rows × points), Larch's ``_finde0`` selection."""
+    """Index of the edge per row from ``dmu`` (rows × points), Larch's ``_finde0`` selection.
+
+    ``dmu`` is overwritten.
+    """
     n = energy.size
-    dmu = np.where(np.isfinite(dmu), dmu, -1.0)
+    if not np.isfinite(dmu.sum()):
+        dmu[~np.isfinite(dmu)] = -1.0
     nmin = max(3, int(n * 0.02))
     interior = dmu[:, nmin:-nmin]
     low = interior.min(axis=1)
-    span = np.maximum(1.0e-10, np.ptp(interior, axis=1))
-    dmu = (dmu - low[:, None]) / span[:, None]
+    span = np.maximum(1.0e-10, interior.max(axis=1) - low)
+    dmu -= low[:, None]
+    dmu /= span[:, None]
     base = 0.60 if n > 20 else 0.30
-    count = [np.count_nonzero(dmu > level, axis=1) for level in (base, base / 2, base / 4)]
-    threshold = np.where(count[0] >= 3, base, np.where(count[1] > 3, base / 2, base / 4))
-    every = (count[0] < 3) & ~(count[1] > 3) & (count[2] < 3)
-    candidate = (dmu > threshold[:, None]) | every[:, None]
+    threshold = np.full(dmu.shape[0], base)
+    few = np.flatnonzero(np.count_nonzero(dmu > base, axis=1) < 3)
+    every = np.zeros(dmu.shape[0], dtype=bool)
+    if few.size:  # Larch halves the threshold (twice at most), then takes every point
+        half = np.count_nonzero(dmu[few] > base / 2, axis=1) > 3
+        quarter = np.count_nonzero(dmu[few] > base / 4, axis=1) < 3
+        threshold[few] = np.where(half, base / 2, base / 4)
+        every[few] = ~half & quarter
+    candidate = dmu > threshold[:, None]
+    if every.any():
+        candidate[every] = True
     valid = np.zeros_like(candidate)
-    valid[:, 1:-1] = candidate[:, 1:-1] & candidate[:, :-2] & candidate[:, 2:]
+    inner = valid[:, 1:-1]
+    np.logical_and(candidate[:, 1:-1], candidate[:, :-2], out=inner)
+    inner &= candidate[:, 2:]
+    inner &= dmu[:, 1:-1] > 0
     valid[:, :nmin] = False
     valid[:, n - nmin + 1:] = False
-    score = np.where(valid & (dmu > 0), dmu, -np.inf)
+    score = np.where(valid, dmu, -np.inf)
     best = np.argmax(score, axis=1)
     return np.where(np.isfinite(score[np.arange(score.shape[0]), best]), best, 0)
 
@@ -218,20 +252,27 @@ def _coarse_pass(energy: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.nda
     keep = _ordered(grid)
     grid = grid[keep]
     estep = find_energy_step(grid)
-    dmu = np.gradient(mu[:, keep], axis=1) / np.gradient(grid)
-    index = _pick_edge(grid, dmu)
+    index = _pick_edge(grid, _derivative(grid, _columns(mu, keep)))
     return grid[index], index, estep
 
 
-def _fine_pass(energy: np.ndarray, mu: np.ndarray, estep: float) -> tuple[np.ndarray, np.ndarray]:
+def _fine_pass(
+    energy: np.ndarray, mu: np.ndarray, estep: float, operators: dict
+) -> tuple[np.ndarray, np.ndarray]:
     """``_finde0(energy, mu, estep, use_smooth=True)`` for rows sharing one window."""
     grid = remove_dups(energy)
     keep = _ordered(grid)
     grid = grid[keep]
-    dmu = np.gradient(mu[:, keep], axis=1) / np.gradient(grid)
-    smoothed = dmu @ smoothing_operator(grid, estep, estep).T
+    key = (grid[0], grid[-1], grid.size, estep)
+    if key not in operators:
+        operators[key] = smoothing_operator(grid, estep, estep).T
+    smoothed = _derivative(grid, _columns(mu, keep)) @ operators[key]
     index = _pick_edge(grid, smoothed)
     return grid[index], index
+
+
+#: Spectra per chunk: the working arrays of a chunk stay in the processor cache.
+CHUNK_ROWS = 256
 
 
 def find_e0_rows(energy: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -249,20 +290,29 @@ def find_e0_rows(energy: np.ndarray, mu: np.ndarray) -> np.ndarray:
     ndarray of shape (m,), eV
         e0 per row; always a grid energy.
     """
+    e0 = np.empty(mu.shape[0])
+    operators: dict = {}
+    for first in range(0, mu.shape[0], CHUNK_ROWS):
+        rows = slice(first, first + CHUNK_ROWS)
+        e0[rows] = _find_e0_chunk(energy, mu[rows], operators)
+    return e0
+
+
+def _find_e0_chunk(energy: np.ndarray, mu: np.ndarray, operators: dict) -> np.ndarray:
     n = energy.size
     e1, ie0, estep1 = _coarse_pass(energy, mu)
     glitch = ie0 < 0.05 * n
     e1 = np.where(glitch, energy.mean(), e1)
     start = np.where(glitch, np.maximum(3, ie0 - 20), np.maximum(3, ie0 - 75))
     stop = np.where(glitch, n - 3, np.minimum(ie0 + 75, n - 3))
-    coarse_step = _python_clip(estep1)
-    estep = 0.5 * (coarse_step + np.clip(e1 / 25000.0, 0.01, 1.0))
+    estep = 0.5 * (_python_clip(estep1) + np.clip(e1 / 25000.0, 0.01, 1.0))
     e0 = np.empty(mu.shape[0])
     keys = np.stack([start, stop, estep], axis=1)
     unique, group = np.unique(keys, axis=0, return_inverse=True)
+    group = group.ravel()
     for g, (first, last, step) in enumerate(unique):
-        rows = np.flatnonzero(group.ravel() == g)
+        rows = np.flatnonzero(group == g)
         first, last = int(first), int(last)
-        found, index = _fine_pass(energy[first:last], mu[rows, first:last], float(step))
+        found, index = _fine_pass(energy[first:last], mu[rows, first:last], float(step), operators)
         e0[rows] = np.where(index < 1, energy[first + 2], found)
     return e0

@@ -26,7 +26,9 @@ import numpy as np
 __all__ = ["fit_windows", "python_slice_bounds"]
 
 
-def python_slice_bounds(start: np.ndarray, stop: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def python_slice_bounds(
+    start: np.ndarray, stop: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``[first, last)`` indices that Python's ``a[start:stop]`` selects in ``n`` items."""
     start = np.where(start < 0, np.maximum(start + n, 0), np.minimum(start, n))
     stop = np.where(stop < 0, np.maximum(stop + n, 0), np.minimum(stop, n))

@@ -50,21 +50,21 @@ Ser. 430, 012007 (2013); xraylarch 2026.3.1, ``larch/xafs/pre_edge.py`` (``pre_e
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from specssb.errors import PhysicsWarning
-from specssb.fitting.xas._e0 import (
-    find_e0_rows,
-    index_nearest,
-    index_of,
-    index_of_shifted,
-    remove_dups,
-)
+from specssb.fitting.xas._e0 import find_e0_rows
 from specssb.fitting.xas._edge_positions import EdgePositions, edge_positions
-from specssb.fitting.xas._window_fit import fit_windows
+from specssb.fitting.xas._pre_edge import (
+    block_curves,
+    larch_grid,
+    normalize_block,
+    plan_ranges,
+)
 from specssb.spectrum import Axis, Spectrum
 
 __all__ = [
@@ -81,9 +81,9 @@ __all__ = [
 #: The Larch release whose ``pre_edge`` this module reproduces.
 LARCH_COMPATIBLE = "xraylarch 2026.3.1 pre_edge"
 
-MAX_NNORM = 5
 _MIN_POINTS = 12
 _OUTPUTS = ("norm", "flat")
+_CURVES = ("pre_edge", "post_edge", "norm", "flat")
 
 Number = float | np.ndarray
 
@@ -143,6 +143,11 @@ class Normalization:
         Flattened ``norm`` (Larch's ``flat``; ``norm`` itself when ``make_flat=False``).
     spectrum : Spectrum
         The input with ``norm`` (or ``flat``) as data and one history step.
+    output : str
+        Which curve is the spectrum's data.
+
+    The curves are read-only; the one that is not the output (and the pre/post-edge curves)
+    are computed on first access from the fitted windows, then kept.
     """
 
     e0: Number
@@ -150,11 +155,46 @@ class Normalization:
     e0_found: bool | np.ndarray
     ranges: NormRanges
     energy: np.ndarray
-    pre_edge: np.ndarray
-    post_edge: np.ndarray
-    norm: np.ndarray
-    flat: np.ndarray
     spectrum: Spectrum
+    output: str = "norm"
+    _compute: Callable[[tuple[str, ...]], dict[str, np.ndarray]] | None = field(
+        default=None, repr=False
+    )
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def _curve(self, name: str) -> np.ndarray:
+        """The curve ``name``: the spectrum's data for the output one, the others computed on
+        first use (and kept), so a large stack allocates only what is asked for."""
+        if name == self.output:
+            return self.spectrum.data
+        if name not in self._cache:
+            others = tuple(n for n in _CURVES if n != self.output and n not in self._cache)
+            assert self._compute is not None
+            for key, value in self._compute(others).items():
+                value = value.reshape(self.spectrum.shape)
+                value.setflags(write=False)
+                self._cache[key] = value
+        return self._cache[name]
+
+    @property
+    def pre_edge(self) -> np.ndarray:
+        """Pre-edge line, in the units of mu (data shape)."""
+        return self._curve("pre_edge")
+
+    @property
+    def post_edge(self) -> np.ndarray:
+        """Post-edge curve (pre-edge plus the fitted polynomial), in the units of mu."""
+        return self._curve("post_edge")
+
+    @property
+    def norm(self) -> np.ndarray:
+        """``(mu - pre_edge) / edge_step``."""
+        return self._curve("norm")
+
+    @property
+    def flat(self) -> np.ndarray:
+        """Larch's ``flat`` (``norm`` itself when ``make_flat=False``)."""
+        return self._curve("flat")
 
 
 # ------------------------------------------------------------------------------- public API
@@ -225,9 +265,9 @@ def default_ranges(
     >>> r.pre1, r.pre2, r.norm1, r.norm2, r.nnorm
     (-200.0, -100.0, 25.0, 1165.0, 2)
     """
-    grid = _larch_grid(np.sort(np.asarray(energy, dtype=np.float64)))[1]
+    grid = larch_grid(np.sort(np.asarray(energy, dtype=np.float64)))[1]
     e0_array = np.asarray(e0, dtype=np.float64)
-    plan = _plan(grid, e0_array.ravel(), pre1, pre2, norm1, norm2, nnorm, nvict)
+    plan = plan_ranges(grid, e0_array.ravel(), pre1, pre2, norm1, norm2, nnorm, nvict)
     return _ranges(plan, e0_array.shape)
 
 
@@ -288,8 +328,8 @@ def normalize(
     >>> mu = 0.1 + 1e-5 * energy + 1.5 * (0.5 + np.arctan((energy - 8979.0) / 1.5) / np.pi)
     >>> s = Spectrum(axis=Axis("energy", "eV", energy), data=mu, technique="xas", signal="mu")
     >>> result = normalize(s, pre1=-150, pre2=-50, norm1=150, norm2=600, nnorm=1)
-    >>> result.e0, round(result.edge_step, 2)
-    (8979.0, 1.5)
+    >>> result.e0, round(result.edge_step, 2)   # the arctan tails take 1.5 % off the step
+    (8979.0, 1.48)
     """
     if output not in _OUTPUTS:
         raise ValueError(f"output must be one of {_OUTPUTS}, not {output!r}")
@@ -311,29 +351,24 @@ def normalize(
     given = _given_e0(e0, leading, mu.shape[0])
     options = dict(pre1=pre1, pre2=pre2, norm1=norm1, norm2=norm2, nnorm=nnorm, nvict=nvict)
 
-    shape = mu.shape
-    out = {name: np.full(shape, np.nan) for name in ("pre_edge", "post_edge", "norm", "flat")}
-    scalars = {name: np.empty(shape[0]) for name in ("e0", "edge_step")}
-    found = np.zeros(shape[0], dtype=bool)
-    plans: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+    pieces = []
+    e0_all, step_all = np.empty(mu.shape[0]), np.empty(mu.shape[0])
+    found = np.zeros(mu.shape[0], dtype=bool)
     for rows, grid, values, columns in _blocks(energy, mu):
-        block = _normalize_block(grid, values, given[rows], options, make_flat)
-        for name in out:
-            out[name][np.ix_(rows, columns)] = block[name]
-        for name in scalars:
-            scalars[name][rows] = block[name]
-        found[rows] = block["e0_found"]
-        plans.append((rows, block["plan"]))
-    ranges = _ranges(_merge_plans(plans, shape[0]), leading)
+        block = normalize_block(grid, values, given[rows], options, (output,), make_flat)
+        e0_all[rows], step_all[rows], found[rows] = block["e0"], block["edge_step"], block["found"]
+        pieces.append((rows, columns, grid, values, block))
+    ranges = _ranges(_merge_plans([(p[0], p[4]["plan"]) for p in pieces], mu.shape[0]), leading)
+
+    def compute(names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        return _assemble(pieces, mu.shape, names, make_flat)
 
     def shaped(values: np.ndarray) -> Any:
         return float(values[0]) if not leading else values.reshape(leading)
 
-    result_e0, result_step = shaped(scalars["e0"]), shaped(scalars["edge_step"])
+    result_e0, result_step = shaped(e0_all), shaped(step_all)
     e0_found: Any = bool(found[0]) if not leading else found.reshape(leading)
-    curves = {name: value.reshape(spectrum.shape) for name, value in out.items()}
-    for value in curves.values():
-        value.setflags(write=False)
+    tabulated = check_tabulated_edge(spectrum, e0_all)
     parameters = {
         "e0": _plain(result_e0),
         "e0_found": _plain(e0_found),
@@ -343,11 +378,20 @@ def normalize(
         "output": output,
         "sorted_energy": resorted,
         "compatible_with": LARCH_COMPATIBLE,
+        "tabulated_edge_ev": tabulated,
     }
-    changes: dict[str, Any] = {"data": curves[output], "signal": output, "signal_unit": ""}
+    if len(pieces) == 1 and pieces[0][0].size == mu.shape[0] and pieces[0][1].size == mu.shape[1]:
+        data = pieces[0][4].pop("first")[output]
+    else:
+        data = np.full(mu.shape, np.nan)
+        for rows, columns, *_, block in pieces:
+            data[np.ix_(rows, columns)] = block.pop("first")[output]
+    data = data.reshape(spectrum.shape)
+    changes: dict[str, Any] = {"data": data, "signal": output, "signal_unit": ""}
     if resorted:
         changes["axis"] = Axis("energy", "eV", energy)
     normalized = spectrum.with_step("xas_normalize", parameters, **changes)
+    del data
     energy_out = np.array(energy)
     energy_out.setflags(write=False)
     return Normalization(
@@ -357,8 +401,55 @@ def normalize(
         ranges=ranges,
         energy=energy_out,
         spectrum=normalized,
-        **curves,
+        output=output,
+        _compute=compute,
     )
+
+
+#: Largest |e0 − tabulated edge| (eV) accepted without a PhysicsWarning. Metal foils sit
+#: within ±2 eV; oxides and chemical shifts reach about 15–20 eV (``shared notes/xas.md`` §2).
+EDGE_TOLERANCE_EV = 20.0
+
+
+def check_tabulated_edge(spectrum: Spectrum, e0: np.ndarray) -> float | None:
+    """Compare e0 with the tabulated edge of the element and edge in ``spectrum.meta``.
+
+    The element and edge come from the file's metadata (XDI ``Element.*``, Athena, a beamline
+    header) or the user, never from e0 itself: ``guess_edge(7126 eV)`` answers Nd L1 for an
+    Fe2O3 spectrum (``shared notes/xas.md`` §4).
+
+    Returns
+    -------
+    float or None
+        The tabulated edge energy (eV, xraydb), or None when the metadata do not name both.
+
+    Warns
+    -----
+    PhysicsWarning
+        When any e0 is more than :data:`EDGE_TOLERANCE_EV` from it: the wrong edge or element
+        in the metadata, an uncalibrated monochromator, or an e0 found on a pre-edge feature
+        or a glitch (pass ``e0`` explicitly then).
+    """
+    element, edge = spectrum.meta.get("element"), spectrum.meta.get("edge")
+    if not element or not edge:
+        return None
+    try:
+        import xraydb
+
+        tabulated = float(xraydb.xray_edge(str(element), str(edge)).energy)
+    except Exception:  # noqa: BLE001 - an unknown element/edge pair is the reader's business
+        return None
+    distance = np.abs(np.asarray(e0, float) - tabulated)
+    far = np.flatnonzero(distance > EDGE_TOLERANCE_EV)
+    if far.size:
+        worst = int(far[np.argmax(distance[far])])
+        name = spectrum.source.path if spectrum.source is not None else "<memory>"
+        warnings.warn(
+            f"{name}: e0 {float(np.ravel(e0)[worst]):.1f} eV is {distance[worst]:.1f} eV from the "
+            f"tabulated {element} {edge} edge ({tabulated:.1f} eV) in {far.size} of {distance.size} "
+            "spectra: check the element/edge metadata and the energy calibration, or pass e0",
+            PhysicsWarning, stacklevel=3)
+    return tabulated
 
 
 # ------------------------------------------------------------------------------- internals
@@ -426,68 +517,6 @@ def _check_rows(energy: np.ndarray, mu: np.ndarray, rows: np.ndarray) -> None:
         )
 
 
-def _larch_grid(energy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Larch's two successive ``remove_dups``: in ``pre_edge`` (E1) and in ``preedge`` (E2)."""
-    first = remove_dups(energy)
-    return first, remove_dups(first)
-
-
-def _plan(
-    grid: np.ndarray,
-    e0: np.ndarray,
-    pre1: float | None,
-    pre2: float | None,
-    norm1: float | None,
-    norm2: float | None,
-    nnorm: int | None,
-    nvict: int,
-) -> dict[str, np.ndarray]:
-    """Ranges and fit windows of Larch's ``preedge`` for each e0 (arrays of e0's length)."""
-    n = grid.size
-    count = e0.size
-    ie0 = index_nearest(grid, e0)
-    if pre1 is None:
-        start = grid[1] - e0
-        p1 = np.where(ie0 > 20, 5.0 * np.round(start / 5.0), 2.0 * np.round(start / 2.0))
-    else:
-        p1 = np.full(count, float(pre1))
-    p1 = np.maximum(p1, grid.min() - e0)
-    p2 = 0.5 * p1 if pre2 is None else np.full(count, float(pre2))
-    p1, p2 = np.minimum(p1, p2), np.maximum(p1, p2)
-    short = (index_of_shifted(grid, e0, p2) - index_of_shifted(grid, e0, p1)) < 3
-    vict = np.where(short, 0, int(nvict))
-    npre = np.where(short, 0, 1)
-
-    top = grid.max() - e0
-    n2 = 5.0 * np.round(top / 5.0) if norm2 is None else np.full(count, float(norm2))
-    n2 = np.where(n2 < 0, top - n2, n2)
-    n2 = np.minimum(n2, top)
-    n1 = np.minimum(25.0, 5.0 * np.round(n2 / 15.0)) if norm1 is None else np.full(count, float(norm1))
-    n1, n2 = np.minimum(n1, n2), np.maximum(n1, n2)
-    n1 = np.minimum(n1, n2 - 2)
-    if nnorm is None:
-        degree = np.where(n2 - n1 < 30, 0, np.where(n2 - n1 < 300, 1, 2))
-    else:
-        degree = np.full(count, int(nnorm))
-    degree = np.clip(degree, 0, MAX_NNORM)
-
-    pre_start = index_of(grid, p1 + e0)
-    pre_stop = index_nearest(grid, p2 + e0)
-    pre_stop = np.where((npre == 0) & (pre_stop == pre_start), pre_stop + 1, pre_stop)
-    pre_stop = np.where((npre == 1) & (pre_stop - pre_start < 2), np.minimum(n, pre_start + 2),
-                        pre_stop)
-    post_start = np.minimum(index_of(grid, n1 + e0), n - 3)
-    post_stop = index_nearest(grid, n2 + e0)
-    width = post_stop - post_start
-    post_start = np.where(width < 2, post_start - 2, post_start)
-    degree = np.where(width < 2, 0, np.where(width < 5, np.minimum(1, degree), degree))
-    return {
-        "e0": e0, "ie0": ie0, "pre1": p1, "pre2": p2, "norm1": n1, "norm2": n2,
-        "nnorm": degree, "nvict": vict, "npre": npre, "pre_start": pre_start,
-        "pre_stop": pre_stop, "post_start": post_start, "post_stop": post_stop,
-    }
-
-
 _RANGE_FIELDS = ("pre1", "pre2", "norm1", "norm2", "nnorm", "nvict", "npre")
 
 
@@ -516,50 +545,15 @@ def _merge_plans(plans: list[tuple[np.ndarray, dict[str, np.ndarray]]], count: i
     return merged
 
 
-def _normalize_block(
-    energy: np.ndarray,
-    mu: np.ndarray,
-    given: np.ndarray,
-    options: dict[str, Any],
-    make_flat: bool,
-) -> dict[str, Any]:
-    """Larch's ``pre_edge`` for the rows of ``mu`` (all finite) on the sorted grid ``energy``."""
-    grid_flat, grid = _larch_grid(energy)
-    n = grid.size
-    inside = (given >= grid[1]) & (given <= grid[-2])
-    outside = np.isfinite(given) & ~inside
-    if outside.any():
-        warnings.warn(
-            f"e0 = {float(given[outside][0])} eV lies outside the data "
-            f"({grid[1]:.3f}–{grid[-2]:.3f} eV); it is found from the data instead, as Larch "
-            "does",
-            PhysicsWarning,
-            stacklevel=3,
-        )
-    e0 = given.copy()
-    if not inside.all():
-        search = ~inside
-        e0[search] = find_e0_rows(grid, mu[search])
-    plan = _plan(grid, e0, **options)
-    rows = np.arange(mu.shape[0])
-
-    vict = plan["nvict"]
-    scaled = mu * grid ** vict[:, None] if np.any(vict != 0) else mu
-    line = fit_windows(grid, scaled, plan["pre_start"], plan["pre_stop"], plan["npre"])
-    pre_edge = line * grid ** (-vict[:, None]) if np.any(vict != 0) else line
-    above = fit_windows(grid, mu - pre_edge, plan["post_start"], plan["post_stop"], plan["nnorm"])
-    post_edge = pre_edge + above
-    step = post_edge[rows, plan["ie0"]] - pre_edge[rows, plan["ie0"]]
-    edge_step = np.maximum(1.0e-12, np.abs(step))
-    norm = (mu - pre_edge) / edge_step[:, None]
-    flat = norm
-    if make_flat:
-        ie0 = index_nearest(grid_flat, e0)
-        residue = (post_edge - pre_edge) / edge_step[:, None]
-        flat = norm - residue + residue[rows, ie0][:, None]
-        below = np.arange(n)[None, :] < ie0[:, None]
-        flat = np.where(below, norm, flat)
-    return {
-        "e0": e0, "e0_found": ~inside, "edge_step": edge_step, "pre_edge": pre_edge,
-        "post_edge": post_edge, "norm": norm, "flat": flat, "plan": plan,
-    }
+def _assemble(
+    pieces: list, shape: tuple[int, int], names: tuple[str, ...], make_flat: bool
+) -> dict[str, np.ndarray]:
+    """Full (spectra × points) curves from the blocks; NaN where a block dropped a point."""
+    if len(pieces) == 1 and pieces[0][0].size == shape[0] and pieces[0][1].size == shape[1]:
+        _, _, _, values, block = pieces[0]
+        return block_curves(values, block, names, make_flat)
+    out = {name: np.full(shape, np.nan) for name in names}
+    for rows, columns, _, values, block in pieces:
+        for name, curve in block_curves(values, block, names, make_flat).items():
+            out[name][np.ix_(rows, columns)] = curve
+    return out
