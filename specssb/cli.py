@@ -504,6 +504,9 @@ def _demo_fits(spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
         chosen = [s for s in spectra if recipe.applies_to(s) and not np.iscomplexobj(s.data)]
         if not chosen:
             continue
+        if recipe.technique == "xas":
+            done += _demo_xas(recipe, chosen, out)
+            continue
         try:
             table = run_fit(chosen, recipe)
         except SpecssbError as exc:
@@ -518,6 +521,38 @@ def _demo_fits(spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
         _out.print(f"{recipe.name}: {table.n_spectra} spectra fitted → {folder}", markup=False)
         _out.print(fractions.to_string(), markup=False)
         done.append({"recipe": recipe.name, "spectra": table.n_spectra, "folder": str(folder)})
+    return done
+
+
+def _demo_xas(recipe: Any, spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
+    """An XAS recipe on each folder of scans it applies to (a folder is one series).
+
+    Template recipes whose LCF names no references are left out: they need ``--reference``.
+    """
+    from specssb.fitting.plots import save_figure
+    from specssb.fitting.xas.pipeline import analyze
+    from specssb.fitting.xas.plots import plot_series
+
+    if "lcf" in recipe.steps and not recipe.steps["lcf"].get("references"):
+        return []
+    folders: dict[Path, list[Spectrum]] = {}
+    for spectrum in spectra:
+        if spectrum.source is not None and spectrum.source.block != "reference":
+            folders.setdefault(Path(spectrum.source.path).parent, []).append(spectrum)
+    done = []
+    for folder, scans in folders.items():
+        try:
+            analysis = analyze(scans, recipe, base=folder)
+        except SpecssbError as exc:
+            _err.print(f"{recipe.name} on {folder}: {type(exc).__name__}: {exc}", markup=False)
+            continue
+        target = out / recipe.name / folder.name
+        analysis.table.to_parquet(target / "fits.parquet")
+        analysis.table.to_csv(target / "fits.csv")
+        save_figure(plot_series(analysis), target / "series.png")
+        _out.print(f"{recipe.name}: {analysis.series.n_spectra} XAS scans of {folder} → {target}",
+                   markup=False)
+        done.append({"recipe": recipe.name, "spectra": analysis.series.n_spectra, "folder": str(target)})
     return done
 
 

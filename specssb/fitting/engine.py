@@ -105,6 +105,11 @@ def fit(
     if weights not in (None, "poisson"):
         raise ConfigError(f"unknown weights {weights!r}; choose None or 'poisson'", key="weights")
     recipe = _as_recipe(recipe)
+    if not getattr(recipe, "component", None):
+        hint = (" (an XAS recipe runs its [steps] with specssb.fitting.xas.analyze)"
+                if getattr(recipe, "technique", None) == "xas" else "")
+        raise ConfigError(f"recipe {getattr(recipe, 'name', '?')!r} has no [[component]] to fit{hint}",
+                          key="component")
     groups = _group_by_axis([spectra] if isinstance(spectra, Spectrum) else list(spectra))
     batches = []
     for x, y, labels, axis_name, axis_unit, signal_unit in groups:
