@@ -129,7 +129,10 @@ def fit(
             for s in slices
         ]
         parts = map_chunks(_solve_chunk, chunks, workers=workers, scheduler=scheduler)
-        full, covariance, converged, redchi, baseline = (np.concatenate(p) for p in zip(*parts))
+        full, covariance, converged, redchi = (np.concatenate(p) for p in list(zip(*parts))[:4])
+        subtracted = [part[4] for part in parts]
+        baseline = (np.zeros(y.shape) if all(b is None for b in subtracted) else np.concatenate(
+            [np.zeros(y[s].shape) if b is None else b for b, s in zip(subtracted, slices)]))
         batches.append(
             FitBatch(model, x, y, baseline, full, covariance, converged, redchi, labels,
                      axis_name, axis_unit, signal_unit, chosen)
@@ -213,10 +216,10 @@ def _window(recipe: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
     return x[keep], y[:, keep]
 
 
-def _baseline(background: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The background subtracted before fitting (zeros when none, or fitted in the model)."""
+def _baseline(background: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """The background subtracted before fitting (None when none, or fitted in the model)."""
     if background is None or getattr(background, "fitted", False) or background.kind in (None, "none"):
-        return np.zeros_like(y)
+        return None
     from specssb.fitting.backgrounds import get_background
 
     options = dict(getattr(background, "options", {}) or {})
@@ -234,10 +237,11 @@ def _solve_chunk(
     Returns
     -------
     full, covariance, converged, redchi, baseline
+        ``baseline`` is None when nothing was subtracted (nothing to send back from a worker).
     """
     model, background, x, y, weights, engine, max_iterations = chunk
     baseline = _baseline(background, x, y)
-    data = y - baseline
+    data = np.array(y, dtype=float) if baseline is None else y - baseline
     start = model.start(x, data)
     solve = _solve_batched if engine == "batched" else _solve_lmfit
     return (*solve(model, x, data, start, weights, max_iterations), baseline)

@@ -21,6 +21,11 @@ from specssb.parsers._registry import (
 from specssb.parsers import (  # noqa: E402,F401  isort: skip
     echem_biologic,
     nmr_bruker,
+    nmr_jcamp,
+    nmr_jeol,
+    nmr_pipe,
+    nmr_spinsolve,
+    nmr_varian,
     raman_wdf,
     xas_athena,
     xas_columns,
