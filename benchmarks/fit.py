@@ -368,7 +368,7 @@ def _summary(
 def job_dask(raman: Any, recipe: Any, serial: Any, sizes: Sizes, log: WarningLog) -> dict[str, Any]:
     """(c): the map of (b) on 1 and 2 dask workers, with and without cluster start-up."""
     try:
-        from distributed import LocalCluster
+        from distributed import Client, LocalCluster
     except ImportError:
         return {"skipped": "dask.distributed is not installed (pip install 'specssb[distributed]')"}
     from specssb.fitting.engine import fit
@@ -384,8 +384,8 @@ def job_dask(raman: Any, recipe: Any, serial: Any, sizes: Sizes, log: WarningLog
             )
             equal &= frames_equal(table.frame, serial.frame)
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster:
-                address = cluster.scheduler_address
+                              dashboard_address=None) as cluster, Client(cluster):
+                address = cluster.scheduler_address  # fit() uses the session's Client
                 fit(warm, recipe, workers=workers, scheduler=address, chunk_size=1)
                 t_warm, table = timed(
                     lambda: fit(raman, recipe, workers=workers, scheduler=address, chunk_size=chunk),

@@ -40,7 +40,7 @@ import numpy as np
 from specssb._allocator import keep_freed_memory
 from specssb.errors import ConfigError, ConvergenceWarning, FitError
 from specssb.fitting.model import CompiledModel, compile_recipe
-from specssb.fitting.result import FitBatch, FitTable, SpectrumLabels
+from specssb.fitting.result import FitBatch, FitTable, SpectrumLabels, spectrum_statistics
 from specssb.fitting.solver import levenberg_marquardt
 from specssb.parallel import map_chunks, plan_chunks
 from specssb.spectrum import Spectrum
@@ -130,12 +130,13 @@ def fit(
         ]
         parts = map_chunks(_solve_chunk, chunks, workers=workers, scheduler=scheduler)
         full, covariance, converged, redchi = (np.concatenate(p) for p in list(zip(*parts))[:4])
+        statistics = {key: np.concatenate([part[5][key] for part in parts]) for key in parts[0][5]}
         subtracted = [part[4] for part in parts]
         baseline = (np.zeros(y.shape) if all(b is None for b in subtracted) else np.concatenate(
             [np.zeros(y[s].shape) if b is None else b for b, s in zip(subtracted, slices)]))
         batches.append(
             FitBatch(model, x, y, baseline, full, covariance, converged, redchi, labels,
-                     axis_name, axis_unit, signal_unit, chosen)
+                     axis_name, axis_unit, signal_unit, chosen, statistics)
         )
     failed = sum(int((~b.converged).sum()) for b in batches)
     if failed:
@@ -229,22 +230,26 @@ def _baseline(background: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray | Non
 
 def _solve_chunk(
     chunk: tuple[CompiledModel, Any, np.ndarray, np.ndarray, np.ndarray | None, str, int],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[Any, ...]:
     """Fit one block of spectra (module level, so worker processes can run it): subtract the
     recipe's background, take the start values, solve. Every step is row by row, so the
     results do not depend on how the spectra are split into chunks.
 
     Returns
     -------
-    full, covariance, converged, redchi, baseline
-        ``baseline`` is None when nothing was subtracted (nothing to send back from a worker).
+    full, covariance, converged, redchi, baseline, statistics
+        ``baseline`` is None when nothing was subtracted (nothing to send back from a worker);
+        ``statistics`` are :func:`~specssb.fitting.result.spectrum_statistics` (computed here,
+        so that workers share that work too).
     """
     model, background, x, y, weights, engine, max_iterations = chunk
     baseline = _baseline(background, x, y)
     data = np.array(y, dtype=float) if baseline is None else y - baseline
     start = model.start(x, data)
     solve = _solve_batched if engine == "batched" else _solve_lmfit
-    return (*solve(model, x, data, start, weights, max_iterations), baseline)
+    full, covariance, converged, redchi = solve(model, x, data, start, weights, max_iterations)
+    return (full, covariance, converged, redchi, baseline,
+            spectrum_statistics(model, full, covariance))
 
 
 def _solve_batched(

@@ -118,6 +118,8 @@ class FitBatch:
         ``(source, block, index)`` of each spectrum.
     axis_name, axis_unit, signal_unit : str
     engine : str
+    statistics : dict, optional
+        :func:`spectrum_statistics` of every spectrum, when the chunks computed them.
     """
 
     model: CompiledModel
@@ -133,6 +135,7 @@ class FitBatch:
     axis_unit: str
     signal_unit: str
     engine: str
+    statistics: dict[str, np.ndarray] | None = None
 
 
 class FitTable:
@@ -149,7 +152,10 @@ class FitTable:
         self.batches = batches
         offsets = np.cumsum([0] + [len(b.labels) for b in batches])
         frames = [_batch_frame(b, int(start)) for b, start in zip(batches, offsets[:-1])]
-        self.frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+        if len(frames) == 1:
+            self.frame = frames[0]
+        else:
+            self.frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> FitTable:
@@ -259,9 +265,8 @@ def _units(parameter: str, axis_unit: str, signal_unit: str) -> str:
     return "1"
 
 
-def _area_gradients(batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
+def _area_gradients(model: CompiledModel, full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Areas (m, k) and their gradients with respect to the full parameters (m, k, n_full)."""
-    model, full = batch.model, batch.full
     areas = model.areas(full)
     gradient = np.zeros((*areas.shape, full.shape[1]))
     for k, component in enumerate(model.components):
@@ -274,12 +279,39 @@ def _area_gradients(batch: FitBatch) -> tuple[np.ndarray, np.ndarray]:
     return areas, gradient
 
 
+def spectrum_statistics(model: CompiledModel, full: np.ndarray, covariance: np.ndarray) -> dict[str, np.ndarray]:
+    """Standard errors of the full parameters, areas and fractions with theirs, per spectrum.
+
+    Computed row by row, so it runs inside the chunks (on the workers) and the results do not
+    depend on how the spectra were split.
+
+    Returns
+    -------
+    dict
+        ``std_full`` (m, n_full); ``area``, ``area_std``, ``fraction``, ``fraction_std`` (m, k).
+    """
+    matrix = model.tie_matrix
+    cov_full = matrix @ covariance @ matrix.T  # (n_full, p) @ (m, p, p) @ (p, n_full)
+    std_full = np.sqrt(np.clip(np.einsum("mii->mi", cov_full), 0.0, None))
+    areas, gradient = _area_gradients(model, full)
+    area_std = np.sqrt(np.clip(np.einsum("mki,mij,mkj->mk", gradient, cov_full, gradient), 0.0, None))
+    total = areas.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = areas / total
+        summed = gradient.sum(axis=1, keepdims=True)
+        fraction_gradient = (gradient * total[:, :, None] - areas[:, :, None] * summed) / total[:, :, None] ** 2
+    fraction_std = np.sqrt(
+        np.clip(np.einsum("mki,mij,mkj->mk", fraction_gradient, cov_full, fraction_gradient), 0.0, None)
+    )
+    return {"std_full": std_full, "area": areas, "area_std": area_std, "fraction": fraction,
+            "fraction_std": fraction_std}
+
+
 def _batch_frame(batch: FitBatch, first: int) -> pd.DataFrame:
     model = batch.model
     m = len(batch.labels)
-    matrix = model.tie_matrix
-    cov_full = matrix @ batch.covariance @ matrix.T  # (n_full, p) @ (m, p, p) @ (p, n_full)
-    std_full = np.sqrt(np.clip(np.einsum("mii->mi", cov_full), 0.0, None))
+    stats = batch.statistics or spectrum_statistics(model, batch.full, batch.covariance)
+    std_full = stats["std_full"]
     species, quantities, values, errors, units = [], [], [], [], []
 
     def add(specie: str, quantity: str, value: np.ndarray, error: np.ndarray) -> None:
@@ -296,19 +328,9 @@ def _batch_frame(batch: FitBatch, first: int) -> pd.DataFrame:
         shape_parameters = component.shape.parameters
         for parameter, j in zip(shape_parameters, component.columns):
             add(component.name, parameter, batch.full[:, j], std_full[:, j])
-    areas, gradient = _area_gradients(batch)
-    area_std = np.sqrt(np.clip(np.einsum("mki,mij,mkj->mk", gradient, cov_full, gradient), 0.0, None))
-    total = areas.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fraction = areas / total
-        summed = gradient.sum(axis=1, keepdims=True)
-        fraction_gradient = (gradient * total[:, :, None] - areas[:, :, None] * summed) / total[:, :, None] ** 2
-    fraction_std = np.sqrt(
-        np.clip(np.einsum("mki,mij,mkj->mk", fraction_gradient, cov_full, fraction_gradient), 0.0, None)
-    )
     for k, component in enumerate(model.components):
-        add(component.name, "area", areas[:, k], area_std[:, k])
-        add(component.name, "fraction", fraction[:, k], fraction_std[:, k])
+        add(component.name, "area", stats["area"][:, k], stats["area_std"][:, k])
+        add(component.name, "fraction", stats["fraction"][:, k], stats["fraction_std"][:, k])
     q = len(species)
     per_spectrum = np.repeat(np.arange(m), q)  # row -> spectrum of this batch
     per_quantity = np.tile(np.arange(q), m)  # row -> quantity
