@@ -97,6 +97,8 @@ _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 _CTIME = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\w*\s+(" + "|".join(_MONTHS)
                     + r")\w*\s+(\d{1,2})\s+(\d{1,2}):(\d\d):(\d\d)\s+(\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)")
+#: PETRA III P65: "Scan started at 22-11-2020 01:47:54" (day first).
+_P65_START = re.compile(r"Scan started at (\d\d)-(\d\d)-(\d{4}) (\d\d):(\d\d):(\d\d)")
 
 
 
@@ -107,9 +109,14 @@ def sniff_xas_columns(path: Path, head: bytes) -> bool:
     recognise is still read by extension (``.dat``, ``.xmu``) as the fallback (not ``.txt``:
     Raman, NMR and XPS programs write ``.txt`` too; name the format for those).
     """
-    if path is not None and Path(path).suffix.lower() in (".xdi", ".prj"):
-        return False  # a damaged XDI file or project belongs to its own reader's error message
     stripped = head.lstrip(b"\xef\xbb\xbf\r\n\t ")
+    suffix = Path(path).suffix.lower() if path is not None else ""
+    if suffix == ".prj" or (suffix == ".xdi" and not stripped.startswith(_P65_HEADER)):
+        # a damaged XDI file or project belongs to its own reader's error message; PETRA III
+        # P65 writes its own column format under the .xdi name
+        return False
+    if stripped.startswith(_P65_HEADER):
+        return True
     if stripped.startswith((b"# XDI/", b"#XDI/", b"\x1f\x8b")) or b"Athena project" in head:
         return False
     if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 100:
@@ -266,7 +273,17 @@ def _channels(names: list[str], element: str | None) -> list[str]:
     return candidates[0][1] if candidates else []
 
 
+#: First line of PETRA III P65 files (they are named .xdi but are not XDI).
+_P65_HEADER = b"# PETRA III Extension Beamline P65"
+
+
 def _roles(names: list[str], element: str | None) -> dict[str, Any]:
+    if _first(names, _I0) is None and {"vfc01", "vfc02"} <= set(names):
+        # PETRA III P65: voltage-to-frequency converters of the ion chambers in beam order,
+        # VFC01 = I0, VFC02 = It, VFC03 = Iref (ln(VFC01/VFC02) gives the sample edge and
+        # ln(VFC02/VFC03) the reference foil's, checked on the araucaria test files)
+        return {"i0": "vfc01", "it": "vfc02", "iref": "vfc03" if "vfc03" in names else None,
+                "if": None, "mu": None}
     roles: dict[str, Any] = {
         "i0": _first(names, _I0),
         "it": _first(names, _IT, exclude=("mu", "xmu")),
@@ -354,19 +371,32 @@ def _from_angle(
     return energy, angle, "deg", [step]
 
 
-def _check_energy(energy: np.ndarray, table: Table, path: str) -> None:
+#: Largest energy reversal (eV) taken as encoder jitter of a continuous scan and sorted out;
+#: a larger one is a ParseError (two scans in one table, a wrong column).
+JITTER_EV = 0.2
+
+
+def _check_energy(energy: np.ndarray, table: Table, path: str) -> np.ndarray | None:
+    """None for a monotonic energy column; the sorting order when it only jitters backwards
+    by up to :data:`JITTER_EV` (the encoder of a continuous, quick-EXAFS scan)."""
     bad = np.nonzero(~np.isfinite(energy))[0]
     if bad.size:
         raise ParseError(path, "energy is not a finite number", position=f"line {table.lines[bad[0]]}")
     steps = np.diff(energy)
     moving = np.nonzero(steps)[0]
-    if moving.size:
-        direction = np.sign(steps[moving[0]])
-        reversed_at = np.nonzero(steps * direction < 0)[0]
-        if reversed_at.size:
-            row = int(reversed_at[0]) + 1
-            raise ParseError(path, f"energy is not monotonic: {energy[row - 1]:g} eV is followed "
-                             f"by {energy[row]:g} eV", position=f"line {table.lines[row]}")
+    if not moving.size:
+        return None
+    direction = np.sign(steps[np.argmax(np.abs(steps))]) if steps.size else 1.0
+    reversed_at = np.nonzero(steps * direction < 0)[0]
+    if not reversed_at.size:
+        return None
+    worst = int(reversed_at[np.argmax(np.abs(steps[reversed_at]))])
+    if abs(steps[worst]) > JITTER_EV or np.sign(energy[-1] - energy[0]) != direction:
+        row = int(reversed_at[0]) + 1
+        raise ParseError(path, f"energy is not monotonic: {energy[row - 1]:g} eV is followed "
+                         f"by {energy[row]:g} eV", position=f"line {table.lines[row]}")
+    order = np.argsort(energy * direction, kind="stable")
+    return order
 
 
 # -------------------------------------------------------------------------------- mu
@@ -461,8 +491,12 @@ def _header_meta(header: list[str], zone: dt.tzinfo) -> dict[str, Any]:
 def _time_stamp(text: str, zone: dt.tzinfo) -> dt.datetime | None:
     iso = _ISO.search(text)
     ctime = _CTIME.search(text)
+    p65 = _P65_START.search(text)
     try:
-        if iso:
+        if p65:
+            day, month, year, hour, minute, second = (int(p) for p in p65.groups())
+            stamp = dt.datetime(year, month, day, hour, minute, second)
+        elif iso:
             parts = [int(p) for p in iso.groups()]
             stamp = dt.datetime(*parts)  # type: ignore[misc]
         elif ctime:
@@ -514,7 +548,15 @@ def _spectra(
     columns.update({f"col{i + 1}": table.values[:, i] for i in range(table.values.shape[1])})
     header_meta = _header_meta(table.header, zone)
     energy, energy_column, unit, steps = _energy(table, assignments, d_spacing, columns, path)
-    _check_energy(energy, table, path)
+    order = _check_energy(energy, table, path)
+    if order is not None:
+        reversals = int(np.count_nonzero(np.diff(energy) * np.sign(energy[-1] - energy[0]) < 0))
+        energy = energy[order]
+        columns = {name: values[order] for name, values in columns.items()}
+        steps = [*steps, Step("sort_energy", {"reversed_steps": reversals, "jitter_ev": JITTER_EV})]
+        pending.append((MetadataWarning, f"{reversals} energy steps go backwards by at most "
+                        f"{JITTER_EV} eV (encoder jitter of a continuous scan); the points were "
+                        "sorted by energy"))
     roles = _roles(table.names, header_meta.get("element"))
     signals = _signals(roles, columns, assignments, table, path, pending)
     readonly = {}

@@ -284,7 +284,7 @@ def test_bad_columns_option(columns, error, says):
         ("# energy i0 it\n8970 1 2\n", "no table of numbers"),
         ("# energy i0 it\n8970 1 2\n8980 1 2\n8990 1 2\n9000 1\n", "line 5: expected 3 values"),
         ("# energy i0 it\n8970 1 2\n8980 1 2 3\n8990 1 2\n9000 1 2\n", "expected 3 values"),
-        ("# energy i0 it\n8970 1 2\n8960 1 2\n8990 1 2\n", "line 4: energy is not monotonic"),
+        ("# energy i0 it\n8970 1 2\n8960 1 2\n8990 1 2\n", "line 3: energy is not monotonic"),
         ("# energy i0 it\n8970 1 2\nnan 1 2\n8990 1 2\n", "not a finite number.*|line 3"),
         ("# energy\n8970\n8980\n", "one value per row"),
     ],
