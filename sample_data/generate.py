@@ -259,6 +259,15 @@ def make_nmr(cycle: int, rng: np.random.Generator) -> tuple[dict, dict]:
     return {"fid": np.round(recorded.real) + 1j * np.round(recorded.imag), **settings}, truth
 
 
+def write_nmr_cycle(out: Path, cycle: int, rng: np.random.Generator, truth: dict[str, dict]) -> None:
+    """One static 7Li TopSpin dataset (EXPNO = cycle + 1), measured after that cycle."""
+    nmr, t = make_nmr(cycle, rng)
+    name = f"nmr/cell01_7Li/{cycle + 1}"
+    write_bruker_1d(_target(out, name), nmr.pop("fid"), acquired_at=acquired(cycle, 70),
+                    title=f"{SAMPLE} 7Li static, cycle {cycle}", **nmr)
+    truth[name] = {"cycle": cycle, **t}
+
+
 # ------------------------------------------------------------------------------ echem
 def make_cycler() -> pd.DataFrame:
     """GCPL at 0.1 mA between 3.0 and 4.3 V, ten cycles, one record every 3 minutes."""
@@ -311,11 +320,10 @@ def main(out: Path = HERE) -> None:
         truth[name] = {"cycle": cycle, **t}
     write_ni_series(out, np.random.default_rng(SEED + 1), truth)  # own stream: the others stay as they were
     for cycle in (0, 10):
-        nmr, t = make_nmr(cycle, rng)
-        name = f"nmr/cell01_7Li/{cycle + 1}"  # TopSpin dataset/EXPNO; EXPNO = cycle + 1
-        write_bruker_1d(_target(out, name), nmr.pop("fid"), acquired_at=acquired(cycle, 70),
-                        title=f"{SAMPLE} 7Li static, cycle {cycle}", **nmr)
-        truth[name] = {"cycle": cycle, **t}
+        write_nmr_cycle(out, cycle, rng, truth)
+    middle = np.random.default_rng(SEED + 2)  # cycles 1-9: own stream, the others stay as they were
+    for cycle in range(1, N_CYCLES):
+        write_nmr_cycle(out, cycle, middle, truth)
     table = make_cycler()
     write_biologic_mpt(_target(out, "echem/cell01_GCPL.mpt"), table, acquired_at=START.replace(tzinfo=None))
     truth["echem/cell01_GCPL.mpt"] = {"cycles": N_CYCLES, "current_ma": 0.1, "capacity_fade_per_cycle": 0.01}
