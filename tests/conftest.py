@@ -36,3 +36,19 @@ def shared_data() -> Callable[..., Path]:
 def sample_data() -> Path:
     """The committed ``sample_data/`` folder of generated files."""
     return SAMPLE_DATA
+
+
+@pytest.fixture
+def import_benchmark(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], object]:
+    """``import_benchmark("xas")`` -> the module ``benchmarks.xas``, imported from the repository
+    with single-threaded BLAS variables (as the benchmarks set them), restored afterwards."""
+    import importlib
+
+    def load(name: str) -> object:
+        monkeypatch.syspath_prepend(str(REPO))
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            monkeypatch.setenv(variable, "1")
+        return importlib.import_module(f"benchmarks.{name}")
+
+    return load
+

@@ -6,21 +6,14 @@ import importlib
 import importlib.util
 import io
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
 
 @pytest.fixture
-def bench(monkeypatch):
-    """``benchmarks.fit``, imported with the thread variables it sets restored afterwards."""
-    monkeypatch.syspath_prepend(str(REPO))
-    for variable in THREAD_VARIABLES:
-        monkeypatch.setenv(variable, "1")
-    return importlib.import_module("benchmarks.fit")
+def bench(import_benchmark):
+    """``benchmarks.fit``, imported with single-threaded BLAS."""
+    return import_benchmark("fit")
 
 
 def test_quick_run_reports_every_figure_and_target(bench):
@@ -52,9 +45,8 @@ def test_quick_run_reports_every_figure_and_target(bench):
     assert all(row["description"] in report for row in results["targets"])
 
 
-def test_list_and_unknown_name(capsys, monkeypatch):
-    monkeypatch.syspath_prepend(str(REPO))
-    entry = importlib.import_module("benchmarks.__main__")
+def test_list_and_unknown_name(capsys, import_benchmark):
+    entry = import_benchmark("__main__")
     assert entry.main([]) == 0
     assert "fit" in capsys.readouterr().out
     assert entry.main(["nope"]) == 2

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import io
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
 
 @pytest.fixture
-def bench(monkeypatch):
-    """``benchmarks.xas_lcf``, imported with the thread variables it sets restored afterwards."""
-    monkeypatch.syspath_prepend(str(REPO))
-    for variable in THREAD_VARIABLES:
-        monkeypatch.setenv(variable, "1")
-    return importlib.import_module("benchmarks.xas_lcf")
+def bench(import_benchmark):
+    """``benchmarks.xas_lcf``, imported with single-threaded BLAS."""
+    return import_benchmark("xas_lcf")
 
 
 def test_tiny_run_reports_every_figure_and_target(bench):
@@ -37,8 +29,7 @@ def test_tiny_run_reports_every_figure_and_target(bench):
     assert all(row["description"] in report for row in results["targets"])
 
 
-def test_registered_in_the_benchmark_list(monkeypatch, capsys):
-    monkeypatch.syspath_prepend(str(REPO))
-    entry = importlib.import_module("benchmarks.__main__")
+def test_registered_in_the_benchmark_list(import_benchmark, capsys):
+    entry = import_benchmark("__main__")
     assert entry.main([]) == 0
     assert "xas-lcf" in capsys.readouterr().out

@@ -9,17 +9,11 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
 
 @pytest.fixture
-def bench(monkeypatch):
-    """``benchmarks.xas``, imported with the thread variables it sets restored afterwards."""
-    monkeypatch.syspath_prepend(str(REPO))
-    for variable in THREAD_VARIABLES:
-        monkeypatch.setenv(variable, "1")
-    return importlib.import_module("benchmarks.xas")
+def bench(import_benchmark):
+    """``benchmarks.xas``, imported with single-threaded BLAS."""
+    return import_benchmark("xas")
 
 
 def test_normalize_job_reports_figures_and_agrees_with_larch(bench):
