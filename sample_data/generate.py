@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 
 from writers.biologic import write_biologic_mpt  # noqa: E402
 from writers.bruker import write_bruker_1d  # noqa: E402
+from writers.jcamp import write_jcamp_nmr  # noqa: E402
 from writers.vamas import write_vamas  # noqa: E402
 from writers.xdi import write_xdi  # noqa: E402
 
@@ -260,12 +261,20 @@ def make_nmr(cycle: int, rng: np.random.Generator) -> tuple[dict, dict]:
 
 
 def write_nmr_cycle(out: Path, cycle: int, rng: np.random.Generator, truth: dict[str, dict]) -> None:
-    """One static 7Li TopSpin dataset (EXPNO = cycle + 1), measured after that cycle."""
+    """One static 7Li TopSpin dataset (EXPNO = cycle + 1), measured after that cycle; after
+    the last cycle also its processed spectrum exported as JCAMP-DX."""
     nmr, t = make_nmr(cycle, rng)
     name = f"nmr/cell01_7Li/{cycle + 1}"
     write_bruker_1d(_target(out, name), nmr.pop("fid"), acquired_at=acquired(cycle, 70),
                     title=f"{SAMPLE} 7Li static, cycle {cycle}", **nmr)
     truth[name] = {"cycle": cycle, **t}
+    if cycle == N_CYCLES:
+        si, sf = nmr["spectrum"].size, nmr["bf1_mhz"]
+        ppm = nmr["offset_ppm"] - np.arange(si) * nmr["sw_hz"] / (sf * si)
+        export = f"nmr/cell01_7Li_cycle{cycle:02d}.jdx"
+        write_jcamp_nmr(_target(out, export), ppm, nmr["spectrum"], nucleus="7Li", observe_mhz=sf,
+                        title=f"{SAMPLE} 7Li static, cycle {cycle}", acquired_at=acquired(cycle, 70))
+        truth[export] = {"cycle": cycle, **t}
 
 
 # ------------------------------------------------------------------------------ echem

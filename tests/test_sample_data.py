@@ -75,3 +75,12 @@ def test_xps_samples_carry_the_regions_and_acquisition_times(cycle):
     s2p = regions[0].axis.values
     assert s2p.max() == pytest.approx(170.0, abs=1e-6) and s2p.min() == pytest.approx(155.0, abs=1e-6)
     assert regions[0].meta["acquired_at"].year == 2026
+
+
+def test_jcamp_export_equals_the_topspin_processed_spectrum():
+    exported = specssb.read(SAMPLES / "nmr" / "cell01_7Li_cycle10.jdx")[0]
+    processed = specssb.read(SAMPLES / "nmr" / "cell01_7Li" / "11", data="processed")[0]
+    assert exported.source.format == "jcamp-nmr" and exported.meta["nucleus"] == "7Li"
+    assert abs(exported.axis.values - processed.axis.values).max() < 1e-9  # ppm
+    assert (exported.data == processed.data).all()
+
