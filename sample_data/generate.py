@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 from writers.biologic import write_biologic_mpt  # noqa: E402
 from writers.bruker import write_bruker_1d  # noqa: E402
 from writers.jcamp import write_jcamp_nmr  # noqa: E402
+from csi_sample import write_csi_session  # noqa: E402
 from writers.vamas import write_vamas  # noqa: E402
 from writers.xdi import write_xdi  # noqa: E402
 
@@ -233,6 +234,9 @@ def write_ni_series(out: Path, rng: np.random.Generator, truth: dict[str, dict])
 
 
 # ------------------------------------------------------------------------------- NMR
+LINE_BROADENING_HZ = 50.0  # the exponential window of the sample's processed 7Li spectra
+
+
 def make_nmr(cycle: int, rng: np.random.Generator) -> tuple[dict, dict]:
     bf1 = 155.50  # MHz, 7Li at 9.4 T
     carrier_ppm = 100.0
@@ -248,13 +252,16 @@ def make_nmr(cycle: int, rng: np.random.Generator) -> tuple[dict, dict]:
     fid *= 2.0e6
     fid += rng.normal(0, 2.0e3, n) + 1j * rng.normal(0, 2.0e3, n)
     recorded = np.roll(fid, grpdly)  # the digital filter delays the echo by GRPDLY points
-    # A TopSpin-like processed spectrum: filter removed, 50 Hz line broadening, FFT, ppm scale.
-    broadened = fid * np.exp(-np.pi * 50.0 * t)
-    broadened[0] *= 0.5
-    spectrum = np.fft.fftshift(np.fft.fft(broadened))[::-1].real  # decreasing frequency
+    # The processed spectrum as TopSpin makes it (procs WDW = EM, LB = 50 Hz; PHC0 = PHC1 = 0):
+    # filter delay removed, the window counted from the true time origin, and
+    # fftshift(fft(conj(fid))), whose first point is the highest frequency (Bruker's sign
+    # convention, no reversal; reversing fft(fid) instead lands one point off).
+    broadened = fid * np.exp(-np.pi * LINE_BROADENING_HZ * t)
+    spectrum = np.fft.fftshift(np.fft.fft(np.conj(broadened))).real
     offset_ppm = carrier_ppm + (sw_hz / 2.0) / bf1
     settings = dict(nucleus="7Li", sfo1_mhz=sfo1, bf1_mhz=bf1, sw_hz=sw_hz, o1_hz=o1_hz,
-                    grpdly=float(grpdly), spectrum=np.round(spectrum), offset_ppm=offset_ppm)
+                    grpdly=float(grpdly), spectrum=np.round(spectrum), offset_ppm=offset_ppm,
+                    line_broadening_hz=LINE_BROADENING_HZ)
     truth = {"li_metal_shift_ppm": 258.0, "li_metal_relative_amplitude": li_metal_amplitude(cycle),
              "electrolyte_shift_ppm": 1.2}
     return {"fid": np.round(recorded.real) + 1j * np.round(recorded.imag), **settings}, truth
@@ -333,6 +340,7 @@ def main(out: Path = HERE) -> None:
     middle = np.random.default_rng(SEED + 2)  # cycles 1-9: own stream, the others stay as they were
     for cycle in range(1, N_CYCLES):
         write_nmr_cycle(out, cycle, middle, truth)
+    truth.update(write_csi_session(out))  # 7Li 1D CSI of a Li|LLZO|Li cell (own random stream)
     table = make_cycler()
     write_biologic_mpt(_target(out, "echem/cell01_GCPL.mpt"), table, acquired_at=START.replace(tzinfo=None))
     truth["echem/cell01_GCPL.mpt"] = {"cycles": N_CYCLES, "current_ma": 0.1, "capacity_fade_per_cycle": 0.01}

@@ -12,6 +12,13 @@ TopSpin 4 writes them (compare ``../shared/data/nmr/datalab/71`` and
     <folder>/pdata/1/title          the title
     <folder>/pdata/1/1r, 1i         int32 little-endian (DTYPP=0), intensity = value * 2**NC_proc
 
+A phase-encoded chemical-shift imaging (CSI) experiment (:func:`write_bruker_csi`) is a pseudo-2D
+``ser``: one FID per phase-encode step, each starting on a 1024-byte boundary, with ``acqu2s``
+(TD = number of steps, FnMODE = 1, QF) and a ``gradlist`` holding the gradient amplitude of
+each step in acquisition order (G/cm, as TopSpin's DOSY ``difflist``; a ``# unit: G/cm`` comment
+line names the unit). acqus carries the gradient pulse length P[16] (µs), GPZ[1] (% of the
+probe's maximum gradient used by the largest step) and GPNAM[1].
+
 TopSpin 4 stores new FIDs as float64 (DTYPA=2); processed files stay int32 with the NC_proc
 exponent. TopSpin opens ``<dataset>/<expno>/``: name ``folder`` with an integer (``.../1``) if the
 data are to be opened in TopSpin itself; specssb and nmrglue read any folder name.
@@ -32,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_bruker_1d"]
+__all__ = ["write_bruker_1d", "write_bruker_csi"]
 
 TOPSPIN = "TopSpin 4.1.4"
 BLOCK_BYTES = 1024
@@ -61,6 +68,7 @@ def write_bruker_1d(
     pulse_program: str = "zg",
     spectrum: np.ndarray | None = None,
     offset_ppm: float | None = None,
+    line_broadening_hz: float = 0.0,
 ) -> Path:
     """Write a TopSpin-style 1D experiment folder.
 
@@ -99,6 +107,9 @@ def write_bruker_1d(
         writes ``1r`` and ``1i``.
     offset_ppm : float, optional, ppm
         OFFSET (ppm of the first spectrum point); default from SFO1, SF and SW_p.
+    line_broadening_hz : float, Hz
+        The exponential window the processed ``spectrum`` was made with (procs ``WDW`` = 1,
+        ``LB``); 0 writes no window.
 
     Returns
     -------
@@ -132,7 +143,104 @@ def write_bruker_1d(
         _write_jcamp(folder / name, acqus, when, f"{folder.name}/{name}", "go4")
     _write_fid(folder / "fid", fid)
     (folder / "pulseprogram").write_bytes(_pulse_program(pulse_program).encode("ascii"))
-    _write_pdata(folder / "pdata" / "1", acqus, spectrum, offset_ppm, nucleus, when, folder.name)
+    window = {"WDW": 1, "LB": float(line_broadening_hz)} if line_broadening_hz else {}
+    _write_pdata(folder / "pdata" / "1", acqus, spectrum, offset_ppm, nucleus, when, folder.name,
+                 window)
+    (folder / "pdata" / "1" / "title").write_bytes(title.rstrip("\n").encode("utf-8") + b"\n")
+    return folder
+
+
+def write_bruker_csi(
+    folder: str | PathLike[str],
+    ser: np.ndarray,
+    *,
+    gradients_g_per_cm: np.ndarray,
+    gradient_duration_s: float,
+    gradient_max_g_per_cm: float,
+    nucleus: str = "7Li",
+    sfo1_mhz: float,
+    bf1_mhz: float,
+    sw_hz: float,
+    o1_hz: float,
+    acquired_at: dt.datetime,
+    title: str,
+    echo_time_s: float = 0.0,
+    grpdly: float = 67.984375,
+    n_scans: int = 64,
+) -> Path:
+    """Write a TopSpin-style 1D chemical-shift-imaging experiment (pseudo-2D ``ser``).
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        The experiment folder to create.
+    ser : complex ndarray of shape (n_steps, n)
+        One FID per phase-encode step, in acquisition order (TD = 2n, acqu2s TD = n_steps).
+    gradients_g_per_cm : ndarray of shape (n_steps,), G/cm
+        Phase-encode gradient of every step (written to ``gradlist``).
+    gradient_duration_s : float, s
+        Gradient pulse length δ (acqus P[16], µs).
+    gradient_max_g_per_cm : float, G/cm
+        The probe's gradient at 100 %; GPZ[1] = 100 × max|g| / this.
+    nucleus, sfo1_mhz, bf1_mhz, sw_hz, o1_hz, acquired_at, title, grpdly, n_scans
+        As for :func:`write_bruker_1d`.
+    echo_time_s : float, s
+        Spin-echo time TE (acqus D[20] = TE/2); 0 for a pulse-acquire sequence.
+
+    Returns
+    -------
+    Path
+        The experiment folder.
+
+    Raises
+    ------
+    ValueError
+        For a non-complex or non-2D ``ser``, a gradient list of the wrong length, a naive
+        ``acquired_at``, inconsistent frequencies or non-finite values.
+    """
+    ser = np.asarray(ser)
+    gradients = np.asarray(gradients_g_per_cm, dtype=float)
+    if ser.ndim != 2 or ser.size == 0 or not np.iscomplexobj(ser):
+        raise ValueError("ser must be a non-empty 2-D complex array (steps, points)")
+    if gradients.shape != (ser.shape[0],) or not np.all(np.isfinite(gradients)):
+        raise ValueError(f"need {ser.shape[0]} finite gradients, got shape {gradients.shape}")
+    if not np.all(np.isfinite(ser)):
+        raise ValueError("ser holds non-finite values")
+    if acquired_at.utcoffset() is None:
+        raise ValueError("acquired_at must be timezone-aware")
+    if not math.isclose(sfo1_mhz, bf1_mhz + o1_hz * 1e-6, rel_tol=0, abs_tol=1e-9):
+        raise ValueError(f"SFO1={sfo1_mhz} MHz is not BF1 + O1 = {bf1_mhz + o1_hz * 1e-6} MHz")
+    folder = Path(folder)
+    (folder / "pdata" / "1").mkdir(parents=True, exist_ok=True)
+    when = acquired_at.astimezone(dt.timezone.utc)
+    acqus = _acqus(
+        td=2 * ser.shape[1], nucleus=nucleus, sfo1=sfo1_mhz, bf1=bf1_mhz, sw=sw_hz, o1=o1_hz,
+        date=int(when.timestamp()), decim=ADC_HALF_RATE_HZ / sw_hz, dspfvs=20, grpdly=grpdly,
+        masr=0.0, ns=n_scans, pulprog="csi1d_se",
+    )
+    gpz = [0.0] * 32
+    gpz[1] = round(100.0 * float(np.abs(gradients).max()) / gradient_max_g_per_cm, 6)
+    acqus.update(PARMODE=1, GPZ=gpz, GPX=[0.0] * 32, GPY=[0.0] * 32,
+                 GPNAM=["sine.100"] + ["RECT.1"] + ["sine.100"] * 30)
+    acqus["P"][16] = round(gradient_duration_s * 1e6, 6)
+    acqus["P"][2] = 5.0
+    acqus["D"][16] = 200e-6
+    acqus["D"][20] = echo_time_s / 2.0
+    acqu2s = {"ACQT0": 0, "BF1": bf1_mhz, "FnMODE": 1, "NUC1": nucleus, "NusJSP": 0, "NusT2": 1,
+              "NusTD": ser.shape[0], "O1": o1_hz, "SFO1": sfo1_mhz, "SW": 1.0,
+              "SW_h": sfo1_mhz, "TD": ser.shape[0], "AQ_mod": 0, "PARMODE": 1}
+    for name in ("acqus", "acqu"):
+        _write_jcamp(folder / name, acqus, when, f"{folder.name}/{name}", "go4")
+    for name in ("acqu2s", "acqu2"):
+        _write_jcamp(folder / name, acqu2s, when, f"{folder.name}/{name}", "go4")
+    with open(folder / "ser", "wb") as handle:
+        for row in ser:
+            handle.write(_fid_bytes(row))
+    lines = ["# phase-encode gradient per increment", "# unit: G/cm"]
+    lines += [f"{g:.6f}" for g in gradients]
+    (folder / "gradlist").write_bytes(("\n".join(lines) + "\n").encode("ascii"))
+    (folder / "pulseprogram").write_bytes(_csi_pulse_program().encode("ascii"))
+    _write_pdata(folder / "pdata" / "1", acqus, None, None, nucleus, when, folder.name)
     (folder / "pdata" / "1" / "title").write_bytes(title.rstrip("\n").encode("utf-8") + b"\n")
     return folder
 
@@ -178,14 +286,20 @@ def _procs(acqus: Mapping[str, Any], si: int, nc_proc: int, offset: float,
 
 # ---------------------------------------------------------------------------- files
 def _write_fid(path: Path, fid: np.ndarray) -> None:
+    path.write_bytes(_fid_bytes(fid))
+
+
+def _fid_bytes(fid: np.ndarray) -> bytes:
+    """float64 little-endian re/im interleaved, zero-padded to whole 1024-byte blocks."""
     interleaved = np.empty(2 * fid.size, dtype="<f8")
     interleaved[0::2], interleaved[1::2] = fid.real, fid.imag
     raw = interleaved.tobytes()
-    path.write_bytes(raw + b"\0" * (-len(raw) % BLOCK_BYTES))
+    return raw + b"\0" * (-len(raw) % BLOCK_BYTES)
 
 
 def _write_pdata(pdata: Path, acqus: Mapping[str, Any], spectrum: np.ndarray | None,
-                 offset_ppm: float | None, nucleus: str, when: dt.datetime, name: str) -> None:
+                 offset_ppm: float | None, nucleus: str, when: dt.datetime, name: str,
+                 window: Mapping[str, Any] | None = None) -> None:
     sf, sw_p = acqus["BF1"], acqus["SW_h"]
     offset = ((acqus["SFO1"] - sf) / sf * 1e6 + sw_p / (2 * sf)) if offset_ppm is None \
         else float(offset_ppm)
@@ -197,7 +311,7 @@ def _write_pdata(pdata: Path, acqus: Mapping[str, Any], spectrum: np.ndarray | N
             raise ValueError("spectrum must be a non-empty finite 1-D array")
         si = spectrum.size
         nc_proc = _nc_proc(spectrum)
-    procs = _procs(acqus, si, nc_proc, offset, nucleus)
+    procs = {**_procs(acqus, si, nc_proc, offset, nucleus), **(window or {})}
     if spectrum is not None:
         parts = {"1r": spectrum.real} | ({"1i": spectrum.imag} if np.iscomplexobj(spectrum) else {})
         for file, values in parts.items():
@@ -285,5 +399,42 @@ def _pulse_program(name: str) -> str:
         "",
         "ph1=0 2 2 0 1 3 3 1",
         "ph31=0 2 2 0 1 3 3 1",
+        "",
+    ])
+
+
+def _csi_pulse_program() -> str:
+    return "\n".join([
+        ";csi1d_se",
+        ";1D chemical-shift imaging: spin echo after a phase-encoding gradient pulse",
+        ";(specssb sample-data stub of the pulse programme)",
+        ";d1 : relaxation delay",
+        ";d16: gradient recovery delay",
+        ";d20: half the echo time TE/2",
+        ";p1 : 90 degree pulse at pl1; p2 : 180 degree pulse at pl1",
+        ";p16: phase-encode gradient pulse length",
+        ";gpz1: % of the maximum gradient reached by the largest step (gradlist)",
+        ";$CLASS=Imaging",
+        ";$DIM=2D",
+        "",
+        "define list<gradient> glist=<gradlist>",
+        "",
+        "1 ze",
+        "2 d1",
+        "  p1 ph1",
+        "  p16:gp1*glist",
+        "  d16",
+        "  d20",
+        "  p2 ph2",
+        "  d20",
+        "  go=2 ph31",
+        "  d1 wr #0 if #0 zd",
+        "  glist.inc",
+        "  lo to 2 times td1",
+        "exit",
+        "",
+        "ph1=0 2",
+        "ph2=1 1 3 3",
+        "ph31=0 2 2 0",
         "",
     ])
