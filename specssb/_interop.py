@@ -276,17 +276,43 @@ def to_ramanspy(spectrum: Spectrum) -> Any:
 
 
 def from_ramanspy(container: Any, *, template: Spectrum | None = None) -> Spectrum:
+    """A Spectrum from a RamanSPy container.
+
+    RamanSPy keeps no units, metadata or coordinates, and sorts every axis to increasing
+    values. With ``template`` (the Spectrum the container came from, or the same file read by
+    specssb) the result takes the template's axis *name* (RamanSPy's ``load.renishaw`` labels a
+    nm axis as cm-1: the template's ``wavelength`` wins), its dims, coords and metadata, and its
+    axis direction (a decreasing WiRE axis stays decreasing). The checks RamanSPy 0.2.10
+    builds but never raises (``ValueError`` objects created and dropped in its axis checks) are
+    made here: a non-finite axis (its ``load.labspec`` on a WITec table) or an axis whose length
+    differs from the data is refused.
+    """
     data = np.asarray(container.spectral_data, dtype=float)
-    axis = Axis("raman_shift", "cm-1", np.asarray(container.spectral_axis, dtype=float))
+    values = np.asarray(container.spectral_axis, dtype=float)
+    kind = type(container).__name__
+    if values.ndim != 1 or values.size != data.shape[-1]:
+        raise ValueError(
+            f"RamanSPy {kind} has an axis of shape {values.shape} for data of shape {data.shape} "
+            "(RamanSPy 0.2.10 does not raise its own axis-alignment errors)"
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"RamanSPy {kind} has {int((~np.isfinite(values)).sum())} non-finite axis values "
+            "(RamanSPy 0.2.10 load.labspec returns a NaN axis for WITec tables): read the file "
+            "with specssb.read instead"
+        )
     if template is not None:
         if data.shape[:-1] != template.leading_shape:
             raise ValueError(
                 f"RamanSPy data have leading shape {data.shape[:-1]}, the template "
                 f"{template.leading_shape}"
             )
-        return template.with_step(
-            "from_ramanspy", {"container": type(container).__name__}, axis=axis, data=data
-        )
+        measured = template.axis.values
+        if measured.size > 1 and values.size > 1 and measured[0] > measured[-1] and values[0] < values[-1]:
+            values, data = values[::-1], data[..., ::-1]  # back to the template's direction
+        axis = Axis(template.axis.name, template.axis.unit, values)
+        return template.with_step("from_ramanspy", {"container": kind}, axis=axis, data=data)
+    axis = Axis("raman_shift", "cm-1", values)
     dims = {1: (), 2: ("point",), 3: ("y", "x"), 4: ("z", "y", "x")}.get(data.ndim)
     if dims is None:
         raise ValueError(f"cannot map RamanSPy data of shape {data.shape} to dims")
@@ -296,6 +322,5 @@ def from_ramanspy(container: Any, *, template: Spectrum | None = None) -> Spectr
         technique="raman",
         signal="intensity",
         dims=dims,
-        history=(Step("from_ramanspy", {"container": type(container).__name__}),),
+        history=(Step("from_ramanspy", {"container": kind}),),
     )
-

@@ -186,3 +186,21 @@ def test_step_parameters_are_frozen():
     with pytest.raises(TypeError):
         step.parameters["by"] = 2.0  # type: ignore[index]
     assert step.to_dict()["parameters"] == {"by": 1.0}
+
+
+def test_owned_arrays_are_adopted_without_a_copy_and_stay_read_only():
+    from specssb.spectrum import owned
+
+    axis = Axis("raman_shift", "cm-1", np.arange(4.0))
+    fresh = owned(np.ones((2, 4)))
+    spectrum = Spectrum(axis=axis, data=fresh, technique="raman", signal="intensity", dims=("y",))
+    assert spectrum.data is fresh and not fresh.flags.writeable
+    with pytest.raises(ValueError):
+        fresh[0, 0] = 5.0
+    mine = np.ones((2, 4))  # a caller's writable array is copied, so it stays the caller's
+    copied = Spectrum(axis=axis, data=mine, technique="raman", signal="intensity", dims=("y",))
+    assert copied.data is not mine and mine.flags.writeable
+    base = np.ones((3, 4))
+    view = owned(base[1:])  # a view does not own its memory: still copied
+    assert Spectrum(axis=axis, data=view, technique="raman", signal="intensity",
+                    dims=("y",)).data is not view

@@ -576,6 +576,10 @@ def _step_model(technique: str) -> type[BaseModel] | None:
         from specssb.fitting.xas.steps import XasSteps
 
         return XasSteps
+    if technique == "nmr":
+        from specssb.fitting.nmr.steps import NmrSteps
+
+        return NmrSteps
     return None
 
 

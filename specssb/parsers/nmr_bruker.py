@@ -2,7 +2,8 @@
 
 A Bruker data set is a folder, not a file::
 
-    <expno>/acqus  acqu2s  fid | ser  pulseprogram  vdlist | vclist | vplist
+    <expno>/acqus  acqu2s  acqu3s  fid | ser  pulseprogram  vdlist | vclist | vplist | gradlist
+    <expno>/gradlist3                                    (2D CSI: gradients of the F1 dimension)
     <expno>/pdata/<procno>/procs  1r  1i  title
 
 :func:`read_bruker` accepts the experiment folder, a ``pdata/N`` folder, or the ``fid``/``ser``
@@ -17,9 +18,20 @@ Conventions (TopSpin Acquisition and Processing Reference manuals; nmrglue):
 
 - ``BYTORDA``/``BYTORDP`` 0 little-endian, 1 big-endian; ``DTYPA``/``DTYPP`` 0 int32, 2 float64
   (TopSpin 4 writes float64 FIDs).
-- Each FID of a ``ser`` starts on a 1024-byte boundary (parameter NBL); a ``fid`` is padded the
-  same way by TopSpin, or not at all by some converters. Padding points are dropped: a raw
-  Spectrum holds exactly ``TD/2`` complex points (``TD`` real points for ``AQ_mod`` 0 or 2).
+- Each FID of a ``ser`` starts on a 1024-byte boundary (parameter NBL: TD rounded up to 256
+  int32 or 128 float64 values, as nmrglue's ``guess_shape``); a ``fid`` is padded the same way
+  by TopSpin, or not at all by some converters. Padding points are dropped: a raw Spectrum
+  holds exactly ``TD/2`` complex points (``TD`` real points for ``AQ_mod`` 0 or 2).
+- 3D raw data (``acqu2s`` and ``acqu3s``: TopSpin's F2 and F1 dimensions, acqus is F3): the
+  ``ser`` holds ``TD(acqu2s) x TD(acqu3s)`` FIDs, each block-padded as above. ``AQSEQ`` (acqus)
+  gives the loop order: 0 ("321", default) increments F2 fastest, so the file is
+  ``[F1][F2][t]``; 1 ("312") increments F1 fastest (``[F2][F1][t]``). The Spectrum always has
+  the leading dims in TopSpin's ``(F1, F2)`` order, whatever AQSEQ. A 2D phase-encoded CSI
+  names them ``("phase_encode_y", "phase_encode_x")`` (F1 = y, the outer loop for AQSEQ 0;
+  F2 = x), with coordinates from ``gradlist3`` (F1) and ``gradlist`` (F2) — the
+  specssb convention for the two gradient lists, ``gradlist`` keeping its 1D-CSI meaning
+  "gradients of the acqu2s dimension" — so ``reconstruct_csi`` maps them to its
+  ``("y", "x")`` voxel dims. A dimension without its list is ``increment_f1``/``increment_f2``.
 - Dwell time of a complex point ``1/SW_h``; of a real point (``AQ_mod`` 0, 2) ``1/(2 SW_h)``.
   ``t = 0`` is the first stored point: the digital-filter group delay is **not** removed here.
 - Processed axis, as TopSpin draws it: ``ppm[i] = OFFSET - i * SW_p / (SF * SI)``, decreasing.
@@ -77,10 +89,20 @@ LIST_DIMS: Mapping[str, tuple[str, str]] = {
     "vdlist": ("delay", "s"),
     "vclist": ("loop", "1"),
     "vplist": ("pulse", "s"),
+    "gradlist": ("phase_encode", "G/cm"),  # CSI: gradient per increment (``# unit:`` may override)
+}
+
+#: Gradient units a ``gradlist`` may declare in a ``# unit: ...`` comment line.
+GRADIENT_LIST_UNITS = ("G/cm", "T/m", "mT/m")
+
+#: 3D raw data: list file, leading dim (with / without the list) of TopSpin's F1 and F2.
+LIST_DIMS_3D: Mapping[str, tuple[str, str, str]] = {
+    "acqu3s": ("gradlist3", "phase_encode_y", "increment_f1"),
+    "acqu2s": ("gradlist", "phase_encode_x", "increment_f2"),
 }
 
 #: Optional text files of an experiment folder kept in ``raw_meta``.
-PROGRAM_AND_LISTS = ("pulseprogram", *LIST_DIMS)
+PROGRAM_AND_LISTS = ("pulseprogram", *LIST_DIMS, "gradlist3")
 
 _KINDS = ("raw", "processed")
 _PROCESSED_2D = ("2rr", "2ri", "2ir", "2ii")
@@ -138,14 +160,19 @@ def read_bruker(path: Path, *, data: str = "raw", procno: int | None = None) -> 
         One Spectrum. Raw: complex FID on a ``time`` axis (s), ``signal="fid"``; a ``ser`` has
         a leading dimension ``("increment",)``, or ``("delay",)``/``("loop",)``/``("pulse",)``
         with coordinates from ``vdlist`` (s)/``vclist`` (counts)/``vplist`` (s) for pseudo-2D
-        data. Processed: ``chemical_shift`` axis (ppm, decreasing), real ``1r`` or complex
-        ``1r + i*1i``, ``signal="spectrum"``.
+        data, or ``("phase_encode",)`` with the gradient of each step (G/cm, or the unit a
+        ``# unit:`` comment names) from a ``gradlist`` for chemical-shift imaging. 3D raw data
+        (``acqu3s``) have two leading dims in TopSpin's (F1, F2) order:
+        ``("phase_encode_y", "phase_encode_x")`` with gradients from ``gradlist3`` and
+        ``gradlist`` (2D CSI), else ``("increment_f1", "increment_f2")``. Processed:
+        ``chemical_shift`` axis (ppm, decreasing), real ``1r`` or complex ``1r + i*1i``,
+        ``signal="spectrum"``.
 
     Raises
     ------
     ParseError
         Missing or corrupt parameter files, binary files whose size disagrees with TD/SI
-        (truncated, wrong length), 3D or 2D processed data (not supported yet).
+        (truncated, wrong length), 4D raw data, 2D/3D processed data (not supported yet).
     ConfigError
         For an unknown ``data`` value or a ``procno`` that contradicts a ``pdata/N`` path.
 
@@ -252,11 +279,14 @@ def _optional_text(path: Path) -> str | None:
 
 def _load_raw(expno: Path, procno: int | None) -> tuple[dict[str, Any], np.ndarray]:
     """Parameters and data of ``fid``/``ser`` as nmrglue's ``bruker.read`` returns them."""
-    if (expno / "acqu3s").is_file():
-        raise ParseError(expno, "3D (and higher) raw data are not supported yet (acqu3s found)")
+    if (expno / "acqu4s").is_file():
+        raise ParseError(expno, "4D (and higher) raw data are not supported (acqu4s found)")
     dic: dict[str, Any] = {"acqus": _read_parameters(expno / "acqus")}
-    if (expno / "acqu2s").is_file():
-        dic["acqu2s"] = _read_parameters(expno / "acqu2s")
+    for name in ("acqu2s", "acqu3s"):
+        if (expno / name).is_file():
+            dic[name] = _read_parameters(expno / name)
+    if "acqu3s" in dic and "acqu2s" not in dic:
+        raise ParseError(expno / "acqu3s", "acqu3s without acqu2s: the F2 dimension is missing")
     names = ("ser", "fid") if "acqu2s" in dic else ("fid", "ser")
     binary = next((expno / n for n in names if (expno / n).is_file()), None)
     if binary is None:
@@ -287,7 +317,7 @@ def _size(path: Path) -> int:
 
 
 def _add_texts(dic: dict[str, Any], expno: Path | None, pdata: Path) -> None:
-    """Optional text files, where present: title, pulse programme, vdlist/vclist/vplist."""
+    """Optional text files, where present: title, pulse programme, vdlist/vclist/vplist/gradlist."""
     for key, file in (("title", pdata / "title"),
                       *(() if expno is None else ((n, expno / n) for n in PROGRAM_AND_LISTS))):
         text = _optional_text(file)
@@ -367,11 +397,16 @@ def _raw_shape(dic: Mapping[str, Any], size: int, path: Path) -> tuple[tuple[int
                              position=f"byte {min(size, plain)}")
         return (size // itemsize // per_value,), is_complex
     td1 = _positive_int(dic["acqu2s"], "TD", "acqu2s", path)
+    declared = f"acqu2s TD={td1}"
+    if "acqu3s" in dic:
+        td3 = _positive_int(dic["acqu3s"], "TD", "acqu3s", path)
+        declared = f"acqu2s TD={td1} x acqu3s TD={td3}"
+        td1 *= td3
     for row in dict.fromkeys((padded, plain)):
         if size % row == 0 and size // row >= td1:
             return (size // row, row // itemsize // per_value), is_complex
     raise ParseError(path, f"ser holds {size} bytes = {size / padded:.3g} FIDs of {padded} bytes "
-                           f"(acqus {what}); acqu2s TD={td1} needs {td1 * padded} bytes: "
+                           f"(acqus {what}); {declared} needs {td1 * padded} bytes: "
                            "truncated or inconsistent", position=f"byte {size // padded * padded}")
 
 
@@ -420,7 +455,7 @@ def parse_bruker(dic: Mapping[str, Any], data: np.ndarray, *, source: Source,
         TD, SW_h, AQ_mod), optionally ``"acqu2s"`` (TD: the number of FIDs), ``"procs"``
         (processed: SI, SW_p, SF, OFFSET), ``"FILE_SIZE"``. specssb adds, when the files exist,
         ``"title"`` (pdata/N/title text), ``"pulseprogram"`` (text) and ``"vdlist"``,
-        ``"vclist"``, ``"vplist"`` (list-file text). Kept whole as ``raw_meta``.
+        ``"vclist"``, ``"vplist"``, ``"gradlist"`` (list-file text). Kept whole as ``raw_meta``.
     data : ndarray
         Raw: complex FID(s) as nmrglue returns them, shape ``(n,)`` or ``(n_fid, n)``, with
         ``n >= TD/2`` (block padding allowed; dropped here) and ``n_fid >= acqu2s TD`` (extra
@@ -487,7 +522,9 @@ def _raw_spectrum(dic: Mapping[str, Any], array: np.ndarray, source: Source) -> 
     padded = _row_bytes(td, itemsize)[1] // itemsize // (2 if is_complex else 1)
     dims: tuple[str, ...] = ()
     coords: dict[str, Coord] = {}
-    if "acqu2s" in dic:
+    if "acqu3s" in dic:
+        array, dims, coords = _three_d(dic, array, n, path)
+    elif "acqu2s" in dic:
         td1 = _positive_int(_section(dic, "acqu2s", path), "TD", "acqu2s", path)
         if array.ndim != 2 or array.shape[0] < td1:
             raise ParseError(path, f"ser holds data of shape {array.shape}; acqu2s TD={td1} "
@@ -546,6 +583,65 @@ def _check_finite(values: np.ndarray, path: str) -> None:
                          position=f"point {int(bad[0])}")
 
 
+# --------------------------------------------------------------------------- 3D / 2D CSI
+def _three_d(dic: Mapping[str, Any], array: np.ndarray, n: int,
+             path: str) -> tuple[np.ndarray, tuple[str, ...], dict[str, Coord]]:
+    """FIDs of a 3D ser as ``(TD3, TD2, points)`` in (F1, F2) order, with dims and coordinates.
+
+    ``array`` is nmrglue's data: any shape whose rows (last axis) are the FIDs in file order.
+    """
+    td2 = _positive_int(_section(dic, "acqu2s", path), "TD", "acqu2s", path)
+    td3 = _positive_int(_section(dic, "acqu3s", path), "TD", "acqu3s", path)
+    aqseq = dic["acqus"].get("AQSEQ", 0)
+    if aqseq not in (0, 1):
+        raise ParseError(path, f"acqus AQSEQ must be 0 (321) or 1 (312) for 3D data, found "
+                               f"{aqseq!r}")
+    rows = array.reshape(-1, array.shape[-1]) if array.ndim >= 2 else array[None, :]
+    if array.ndim < 2 or rows.shape[0] < td2 * td3:
+        raise ParseError(path, f"ser holds data of shape {array.shape}; acqu2s TD={td2} x "
+                               f"acqu3s TD={td3} needs {td2 * td3} FIDs of {n} points")
+    rows = rows[:td2 * td3]
+    if aqseq == 0:   # 321: F2 (acqu2s) is the inner loop
+        cube = rows.reshape(td3, td2, rows.shape[-1])
+    else:            # 312: F1 (acqu3s) is the inner loop
+        cube = rows.reshape(td2, td3, rows.shape[-1]).transpose(1, 0, 2)
+    dims: list[str] = []
+    coords: dict[str, Coord] = {}
+    for section, count in (("acqu3s", td3), ("acqu2s", td2)):
+        list_name, encoded, plain = LIST_DIMS_3D[section]
+        found = None
+        if isinstance(dic.get(list_name), str) and dic[section].get("FnMODE", 0) in (0, 1):
+            found = _list_coord(dic, list_name, count, path, fallback=plain)
+        if found is None:
+            dims.append(plain)
+            continue
+        values, unit = found
+        dims.append(encoded)
+        coords[encoded] = Coord(encoded, values, unit)
+    return cube, tuple(dims), coords
+
+
+def _list_coord(dic: Mapping[str, Any], name: str, n_fid: int, path: str, *,
+                fallback: str) -> tuple[np.ndarray, str] | None:
+    """The first ``n_fid`` values and unit of list file ``name``, or None with a warning."""
+    try:
+        values = parse_list_file(dic[name], name=name.rstrip("3"))
+    except ValueError as exc:
+        warnings.warn(f"{path}: {name}: {exc}; leading dimension left as {fallback!r}",
+                      MetadataWarning, stacklevel=6)
+        return None
+    if values.size < n_fid:
+        warnings.warn(f"{path}: {name} has {values.size} entries for {n_fid} FIDs; leading "
+                      f"dimension left as {fallback!r}", MetadataWarning, stacklevel=6)
+        return None
+    unit = LIST_DIMS[name.rstrip("3")][1]
+    if name.startswith("gradlist"):
+        declared = re.search(r"^\s*[#;].*\bunit\s*[:=]\s*(\S+)", dic[name], re.I | re.M)
+        if declared and declared.group(1) in GRADIENT_LIST_UNITS:
+            unit = declared.group(1)
+    return values[:n_fid], unit
+
+
 # --------------------------------------------------------------------------- pseudo-2D
 def _leading(dic: Mapping[str, Any], n_fid: int, path: str) -> tuple[tuple[str, ...],
                                                                       dict[str, Coord]]:
@@ -555,18 +651,11 @@ def _leading(dic: Mapping[str, Any], n_fid: int, path: str) -> tuple[tuple[str, 
     if not present or fnmode not in (0, 1):
         return ("increment",), {}
     name = _used_list(present, dic.get("pulseprogram"), path)
-    try:
-        values = parse_list_file(dic[name], name=name)
-    except ValueError as exc:
-        warnings.warn(f"{path}: {name}: {exc}; leading dimension left as 'increment'",
-                      MetadataWarning, stacklevel=4)
+    found = _list_coord(dic, name, n_fid, path, fallback="increment")
+    if found is None:
         return ("increment",), {}
-    if values.size < n_fid:
-        warnings.warn(f"{path}: {name} has {values.size} entries for {n_fid} FIDs; leading "
-                      "dimension left as 'increment'", MetadataWarning, stacklevel=4)
-        return ("increment",), {}
-    dim, unit = LIST_DIMS[name]
-    return (dim,), {dim: Coord(dim, values[:n_fid], unit)}
+    dim = LIST_DIMS[name][0]
+    return (dim,), {dim: Coord(dim, *found)}
 
 
 def _used_list(present: list[str], program: Any, path: str) -> str:
@@ -575,7 +664,7 @@ def _used_list(present: list[str], program: Any, path: str) -> str:
         return present[0]
     if isinstance(program, str):
         code = "\n".join(line.split(";")[0] for line in program.splitlines())
-        used = [n for n in present if re.search(rf"\bi?{n[:2]}\b", code)]
+        used = [n for n in present if re.search(rf"\bi?{n[:2]}\b|<{n}>", code)]
         if len(used) == 1:
             return used[0]
     warnings.warn(f"{path}: several list files ({', '.join(present)}) and the pulse programme "
