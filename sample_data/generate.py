@@ -32,6 +32,7 @@ from writers.biologic import write_biologic_mpt  # noqa: E402
 from writers.bruker import write_bruker_1d  # noqa: E402
 from writers.jcamp import write_jcamp_nmr  # noqa: E402
 from csi_sample import write_csi_session  # noqa: E402
+from raman_sample import write_composite_maps  # noqa: E402
 from writers.vamas import write_vamas  # noqa: E402
 from writers.xdi import write_xdi  # noqa: E402
 
@@ -312,6 +313,30 @@ def make_cycler() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def raman_composite_truth(composite: dict) -> dict[str, dict]:
+    """truth.json entries of the LCO-argyrodite maps: per-pixel state of charge, A1g position,
+    band areas and masks (rows y, columns x), rounded for a readable file."""
+    def plain(values: np.ndarray, digits: int = 4) -> list:
+        return np.round(np.asarray(values, float), digits).tolist()
+
+    entries = {}
+    for state in ("before", "after"):
+        t = composite[state]
+        entries[f"raman/cell02_lco_lpscl_map_{state}.wdf"] = {
+            "state": f"{state} charge", "x_um": plain(composite["x_um"]),
+            "y_um": plain(composite["y_um"]),
+            "bands_cm-1": {name: list(values) for name, values in composite["bands"].items()},
+            "unreacted_mask": np.asarray(composite["unreacted"], int).tolist(),
+            "lco_fraction": plain(composite["lco_fraction"], 3),
+            "state_of_charge": plain(t["soc"], 3),
+            "a1g_position_cm-1": plain(t["center"]["lco_a1g"], 3),
+            "a1g_snr": plain(t["snr_a1g"], 1),
+            "areas": {name: plain(values, 1) for name, values in t["area"].items()},
+            "spikes_y_x_index_height": [list(spike) for spike in t["spikes"]],
+        }
+    return entries
+
+
 def _target(out: Path, name: str) -> Path:
     path = out / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -361,6 +386,7 @@ def main(out: Path = HERE) -> None:
                   acquired_at=acquired(10, 90))
         truth[name] = {"cycle": 10, "li2s_fraction_map": np.round(f_li2s, 6).tolist(),
                        "bands_cm-1": {"PS4": 425.0, "Li2S": 372.0}}
+    truth.update(raman_composite_truth(write_composite_maps(out)))
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
 
 

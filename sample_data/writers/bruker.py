@@ -19,6 +19,14 @@ each step in acquisition order (G/cm, as TopSpin's DOSY ``difflist``; a ``# unit
 line names the unit). acqus carries the gradient pulse length P[16] (µs), GPZ[1] (% of the
 probe's maximum gradient used by the largest step) and GPNAM[1].
 
+A 2D phase-encoded CSI (:func:`write_bruker_csi_2d`) is a 3D ``ser``: acqus is the direct
+(F3) dimension, ``acqu2s`` the x phase encoding (F2, inner loop, TD = n_x) and ``acqu3s`` the y
+phase encoding (F1, outer loop, TD = n_y), AQSEQ = 0 ("321": F2 incremented first), so the
+file is ``[y][x][t]``, one 1024-byte-aligned FID per (y, x) step. The gradients go to
+``gradlist`` (x, the acqu2s dimension, as in 1D CSI) and ``gradlist3`` (y, the acqu3s
+dimension): the specssb convention the Bruker reader documents. acqus GPX[1]/GPY[1] hold the
+percentages of the probe maximum reached by the largest x/y steps.
+
 TopSpin 4 stores new FIDs as float64 (DTYPA=2); processed files stay int32 with the NC_proc
 exponent. TopSpin opens ``<dataset>/<expno>/``: name ``folder`` with an integer (``.../1``) if the
 data are to be opened in TopSpin itself; specssb and nmrglue read any folder name.
@@ -39,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_bruker_1d", "write_bruker_csi"]
+__all__ = ["write_bruker_1d", "write_bruker_csi", "write_bruker_csi_2d"]
 
 TOPSPIN = "TopSpin 4.1.4"
 BLOCK_BYTES = 1024
@@ -245,6 +253,117 @@ def write_bruker_csi(
     return folder
 
 
+def write_bruker_csi_2d(
+    folder: str | PathLike[str],
+    ser: np.ndarray,
+    *,
+    gradients_y_g_per_cm: np.ndarray,
+    gradients_x_g_per_cm: np.ndarray,
+    gradient_duration_s: float,
+    gradient_max_g_per_cm: float,
+    nucleus: str = "7Li",
+    sfo1_mhz: float,
+    bf1_mhz: float,
+    sw_hz: float,
+    o1_hz: float,
+    acquired_at: dt.datetime,
+    title: str,
+    echo_time_s: float = 0.0,
+    grpdly: float = 67.984375,
+    n_scans: int = 16,
+    aqseq: int = 0,
+) -> Path:
+    """Write a TopSpin-style 2D chemical-shift-imaging experiment (3D ``ser``).
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        The experiment folder to create.
+    ser : complex ndarray of shape (n_y, n_x, n)
+        One FID per (y, x) phase-encode step; TD = 2n, acqu2s TD = n_x, acqu3s TD = n_y.
+    gradients_y_g_per_cm : ndarray of shape (n_y,), G/cm
+        y phase-encode gradient of every outer step (``gradlist3``).
+    gradients_x_g_per_cm : ndarray of shape (n_x,), G/cm
+        x phase-encode gradient of every inner step (``gradlist``).
+    gradient_duration_s : float, s
+        Duration δ of both gradient pulses (acqus P[16], µs).
+    gradient_max_g_per_cm : float, G/cm
+        The probe's gradient at 100 % (for GPX[1], GPY[1]).
+    nucleus, sfo1_mhz, bf1_mhz, sw_hz, o1_hz, acquired_at, title, grpdly, n_scans
+        As for :func:`write_bruker_1d`.
+    echo_time_s : float, s
+        Spin-echo time TE (acqus D[20] = TE/2).
+    aqseq : {0, 1}
+        Loop order written (acqus AQSEQ): 0 (``321``) stores ``[y][x][t]``, 1 (``312``)
+        ``[x][y][t]``.
+
+    Returns
+    -------
+    Path
+        The experiment folder.
+
+    Raises
+    ------
+    ValueError
+        For a non-complex or non-3D ``ser``, gradient lists of the wrong length, a naive
+        ``acquired_at``, inconsistent frequencies or non-finite values.
+    """
+    ser = np.asarray(ser)
+    g_y = np.asarray(gradients_y_g_per_cm, dtype=float)
+    g_x = np.asarray(gradients_x_g_per_cm, dtype=float)
+    if ser.ndim != 3 or ser.size == 0 or not np.iscomplexobj(ser):
+        raise ValueError("ser must be a non-empty 3-D complex array (y steps, x steps, points)")
+    for name, values, n in (("y", g_y, ser.shape[0]), ("x", g_x, ser.shape[1])):
+        if values.shape != (n,) or not np.all(np.isfinite(values)):
+            raise ValueError(f"need {n} finite {name} gradients, got shape {values.shape}")
+    if aqseq not in (0, 1):
+        raise ValueError(f"aqseq must be 0 or 1, not {aqseq!r}")
+    if not np.all(np.isfinite(ser)):
+        raise ValueError("ser holds non-finite values")
+    if acquired_at.utcoffset() is None:
+        raise ValueError("acquired_at must be timezone-aware")
+    if not math.isclose(sfo1_mhz, bf1_mhz + o1_hz * 1e-6, rel_tol=0, abs_tol=1e-9):
+        raise ValueError(f"SFO1={sfo1_mhz} MHz is not BF1 + O1 = {bf1_mhz + o1_hz * 1e-6} MHz")
+    folder = Path(folder)
+    (folder / "pdata" / "1").mkdir(parents=True, exist_ok=True)
+    when = acquired_at.astimezone(dt.timezone.utc)
+    acqus = _acqus(
+        td=2 * ser.shape[2], nucleus=nucleus, sfo1=sfo1_mhz, bf1=bf1_mhz, sw=sw_hz, o1=o1_hz,
+        date=int(when.timestamp()), decim=ADC_HALF_RATE_HZ / sw_hz, dspfvs=20, grpdly=grpdly,
+        masr=0.0, ns=n_scans, pulprog="csi2d_se",
+    )
+    gpx, gpy = [0.0] * 32, [0.0] * 32
+    gpx[1] = round(100.0 * float(np.abs(g_x).max()) / gradient_max_g_per_cm, 6)
+    gpy[1] = round(100.0 * float(np.abs(g_y).max()) / gradient_max_g_per_cm, 6)
+    acqus.update(PARMODE=2, AQSEQ=aqseq, GPX=gpx, GPY=gpy, GPZ=[0.0] * 32,
+                 GPNAM=["sine.100"] + ["RECT.1"] + ["sine.100"] * 30)
+    acqus["P"][16] = round(gradient_duration_s * 1e6, 6)
+    acqus["P"][2] = 5.0
+    acqus["D"][16] = 200e-6
+    acqus["D"][20] = echo_time_s / 2.0
+    for name, steps in (("acqu2s", ser.shape[1]), ("acqu3s", ser.shape[0])):
+        params = {"ACQT0": 0, "BF1": bf1_mhz, "FnMODE": 1, "NUC1": nucleus, "NusJSP": 0,
+                  "NusT2": 1, "NusTD": steps, "O1": o1_hz, "SFO1": sfo1_mhz, "SW": 1.0,
+                  "SW_h": sfo1_mhz, "TD": steps, "AQ_mod": 0, "PARMODE": 2, "AQSEQ": aqseq}
+        for file in (name, name[:-1]):
+            _write_jcamp(folder / file, params, when, f"{folder.name}/{file}", "go4")
+    for name in ("acqus", "acqu"):
+        _write_jcamp(folder / name, acqus, when, f"{folder.name}/{name}", "go4")
+    rows = ser if aqseq == 0 else ser.transpose(1, 0, 2)
+    with open(folder / "ser", "wb") as handle:
+        for row in rows.reshape(-1, ser.shape[2]):
+            handle.write(_fid_bytes(row))
+    for file, axis, values in (("gradlist", "x (acqu2s, F2)", g_x),
+                               ("gradlist3", "y (acqu3s, F1)", g_y)):
+        lines = [f"# phase-encode gradient per increment of {axis}", "# unit: G/cm"]
+        lines += [f"{g:.6f}" for g in values]
+        (folder / file).write_bytes(("\n".join(lines) + "\n").encode("ascii"))
+    (folder / "pulseprogram").write_bytes(_csi_2d_pulse_program().encode("ascii"))
+    _write_pdata(folder / "pdata" / "1", acqus, None, None, nucleus, when, folder.name)
+    (folder / "pdata" / "1" / "title").write_bytes(title.rstrip("\n").encode("utf-8") + b"\n")
+    return folder
+
+
 # ---------------------------------------------------------------------------- parameter sets
 def _acqus(*, td: int, nucleus: str, sfo1: float, bf1: float, sw: float, o1: float, date: int,
            decim: float, dspfvs: int, grpdly: float, masr: float, ns: int,
@@ -431,6 +550,50 @@ def _csi_pulse_program() -> str:
         "  d1 wr #0 if #0 zd",
         "  glist.inc",
         "  lo to 2 times td1",
+        "exit",
+        "",
+        "ph1=0 2",
+        "ph2=1 1 3 3",
+        "ph31=0 2 2 0",
+        "",
+    ])
+
+
+def _csi_2d_pulse_program() -> str:
+    return "\n".join([
+        ";csi2d_se",
+        ";2D chemical-shift imaging: spin echo after two phase-encoding gradient pulses",
+        ";(specssb sample-data stub of the pulse programme)",
+        ";d1 : relaxation delay",
+        ";d16: gradient recovery delay",
+        ";d20: half the echo time TE/2",
+        ";p1 : 90 degree pulse at pl1; p2 : 180 degree pulse at pl1",
+        ";p16: phase-encode gradient pulse length (x and y together)",
+        ";gpx1, gpy1: % of the maximum gradient reached by the largest x / y step",
+        ";gradlist: x steps (F2, td2); gradlist3: y steps (F1, td1)",
+        ";$CLASS=Imaging",
+        ";$DIM=3D",
+        "",
+        "aqseq 321",
+        "define list<gradient> glx=<gradlist>",
+        "define list<gradient> gly=<gradlist3>",
+        "",
+        "1 ze",
+        "2 d1",
+        "3 d1",
+        "  p1 ph1",
+        "  p16:gp1*glx*gly",
+        "  d16",
+        "  d20",
+        "  p2 ph2",
+        "  d20",
+        "  go=2 ph31",
+        "  d1 wr #0 if #0 zd",
+        "  glx.inc",
+        "  lo to 3 times td2",
+        "  glx.res",
+        "  gly.inc",
+        "  lo to 3 times td1",
         "exit",
         "",
         "ph1=0 2",
