@@ -74,6 +74,9 @@ ENGINE = "integrate"
 #: Axis segments the automatic noise estimate splits a spectrum into.
 NOISE_SEGMENTS = 32
 
+#: History operations after which a complex spectrum is phased: its real part is integrated.
+PHASED = ("nmr_phase", "nmr_autophase", "nmr_process")
+
 
 def _ranges(ranges: Mapping[str, Sequence[float]], what: str = "ranges") -> dict[str, tuple[float, float]]:
     """Named ranges as ``name -> (low, high)``; either order accepted, names unique."""
@@ -287,7 +290,9 @@ def integrate(
     Raises
     ------
     FitError
-        For complex data, or an axis that is not a chemical shift.
+        For complex data that were never phased (an FID, or an unphased spectrum; a spectrum
+        phased by :mod:`specssb.fitting.nmr` has its real part integrated), or an axis that is
+        not a chemical shift.
     ConfigError
         For an empty or malformed range.
 
@@ -304,7 +309,10 @@ def integrate(
     if spectrum.axis.name != "chemical_shift":
         raise FitError(f"integrate() needs a chemical_shift axis in ppm, not {spectrum.axis.name!r}; "
                        "process the FID to a spectrum first")
-    result = integrate_arrays(spectrum.axis.values, spectrum.data, ranges, noise_regions=noise_regions)
+    data = spectrum.data
+    if np.iscomplexobj(data) and any(step.operation in PHASED for step in spectrum.history):
+        data = data.real  # a phased spectrum: its real part is the absorption spectrum
+    result = integrate_arrays(spectrum.axis.values, data, ranges, noise_regions=noise_regions)
     m, k = spectrum.n_spectra, result["names"].size
     indices = list(np.ndindex(*spectrum.leading_shape)) if spectrum.leading_shape else [()]
     unit = f"{spectrum.signal_unit}·ppm"
