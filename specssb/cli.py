@@ -500,7 +500,11 @@ def _demo_fits(spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
     from specssb.fitting.recipe import list_recipes
 
     done = []
+    spectra = _processed_fids(spectra)
     for recipe in list_recipes():
+        if recipe.technique == "nmr" and "csi" in recipe.steps:
+            done += _demo_csi(recipe, [s for s in spectra if recipe.applies_to(s)], out)
+            continue
         chosen = [s for s in spectra if recipe.applies_to(s) and not np.iscomplexobj(s.data)]
         if not chosen:
             continue
@@ -521,6 +525,45 @@ def _demo_fits(spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
         _out.print(f"{recipe.name}: {table.n_spectra} spectra fitted → {folder}", markup=False)
         _out.print(fractions.to_string(), markup=False)
         done.append({"recipe": recipe.name, "spectra": table.n_spectra, "folder": str(folder)})
+    return done
+
+
+def _processed_fids(spectra: list[Spectrum]) -> list[Spectrum]:
+    """1D NMR FIDs processed as their TopSpin ``procs`` say (others unchanged), so the demo's
+    NMR recipes see spectra; CSI and other series stay raw for their own chains."""
+    from specssb.fitting.nmr import process
+
+    out = []
+    for spectrum in spectra:
+        if spectrum.technique == "nmr" and spectrum.signal == "fid" and not spectrum.leading_shape:
+            try:
+                processed = process(spectrum)
+                spectrum = processed.replace(data=processed.data.real)
+            except SpecssbError as exc:
+                _err.print(f"{_describe(spectrum)}: not processed: {exc}", markup=False)
+        out.append(spectrum)
+    return out
+
+
+def _demo_csi(recipe: Any, spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
+    """A CSI recipe on every raw CSI data set it applies to: profiles with errors, as CSV."""
+    from specssb._io import atomic_write_with
+    from specssb.fitting.nmr import profiles_from_recipe
+
+    done = []
+    for spectrum in spectra:
+        if spectrum.signal != "fid" or not spectrum.leading_shape or spectrum.source is None:
+            continue
+        try:
+            profiles = profiles_from_recipe(spectrum, recipe)
+        except SpecssbError as exc:
+            _err.print(f"{recipe.name}: {_describe(spectrum)}: {type(exc).__name__}: {exc}", markup=False)
+            continue
+        name = Path(spectrum.source.path)
+        target = out / recipe.name / f"{name.parent.name}_{name.name}_profiles.csv"
+        atomic_write_with(target, lambda stream, table=profiles.table: table.to_csv(stream, index=False))
+        _out.print(f"{recipe.name}: CSI profiles of {name} → {target}", markup=False)
+        done.append({"recipe": recipe.name, "spectra": 1, "folder": str(target.parent)})
     return done
 
 
