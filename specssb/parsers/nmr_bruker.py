@@ -452,14 +452,17 @@ def parse_bruker(dic: Mapping[str, Any], data: np.ndarray, *, source: Source,
     ----------
     dic : Mapping
         Parameters as ``nmrglue.bruker.read``/``read_pdata`` return them: ``"acqus"`` (needs
-        TD, SW_h, AQ_mod), optionally ``"acqu2s"`` (TD: the number of FIDs), ``"procs"``
+        TD, SW_h, AQ_mod; AQSEQ for 3D), optionally ``"acqu2s"`` (TD: the number of FIDs)
+        and ``"acqu3s"`` (3D: TD(acqu2s) x TD(acqu3s) FIDs), ``"procs"``
         (processed: SI, SW_p, SF, OFFSET), ``"FILE_SIZE"``. specssb adds, when the files exist,
         ``"title"`` (pdata/N/title text), ``"pulseprogram"`` (text) and ``"vdlist"``,
-        ``"vclist"``, ``"vplist"``, ``"gradlist"`` (list-file text). Kept whole as ``raw_meta``.
+        ``"vclist"``, ``"vplist"``, ``"gradlist"``, ``"gradlist3"`` (list-file text). Kept
+        whole as ``raw_meta``.
     data : ndarray
         Raw: complex FID(s) as nmrglue returns them, shape ``(n,)`` or ``(n_fid, n)``, with
         ``n >= TD/2`` (block padding allowed; dropped here) and ``n_fid >= acqu2s TD`` (extra
-        preallocated FIDs dropped). Processed: ``1r`` (real) or ``1r + 1j*1i``, shape ``(SI,)``,
+        preallocated FIDs dropped); 3D: any shape whose rows are the FIDs in file order
+        (nmrglue's ``(n3, n2, n)`` or ``(n_fid, n)``). Processed: ``1r`` (real) or ``1r + 1j*1i``, shape ``(SI,)``,
         scaled by ``2**NC_proc`` (nmrglue ``scale_data=True``).
     source : Source
         Provenance.
