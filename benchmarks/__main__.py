@@ -14,7 +14,10 @@ from collections.abc import Sequence
 BENCHMARKS = {
     "fit": ("benchmarks.fit", "batched fit engine vs lmfit and scipy loops (S 2p series, Raman "
             "map) and dask scale-out"),
+    "nmr": ("benchmarks.nmr", "NMR em+zf+fft+phase of a 256 x 4096 ser vs nmrglue proc_base"),
     "xas": ("benchmarks.xas", "Larch-compatible XAS normalization of 10,000 spectra vs a Larch pre_edge loop"),
+    "raman": ("benchmarks.raman", "Raman map pipeline vs RamanSPy + lmfit, asls vs pybaselines, "
+              "10^6-pixel streamed map"),
     "xas-lcf": ("benchmarks.xas_lcf", "batched XAS LCF of 10,000 spectra vs a Larch lincombo_fit loop"),
 }
 

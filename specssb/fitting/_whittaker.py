@@ -33,6 +33,9 @@ airPLS     3.1–3.3                –                        1.9–2.2      1.
 
 from __future__ import annotations
 
+import os
+from functools import cache
+
 import numpy as np
 from scipy import sparse
 from scipy.linalg import solveh_banded
@@ -86,8 +89,16 @@ def banded_cholesky_solve(ab: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     -----
     Column by column as in LAPACK ``dpbtf2`` (square root of the pivot, scale the column by
     its reciprocal, rank-1 update of the trailing ``kd × kd`` block) with the forward
-    substitution of ``dpbtrs`` fused in, then the backward substitution.
+    substitution of ``dpbtrs`` fused in, then the backward substitution. When numba is
+    available (and ``SPECSSB_FUSED_KERNELS`` is not ``0``) a compiled loop does the same
+    operations in the same order in one pass per row instead of ~20 numpy calls: the same
+    bits as the numpy path, a solve of 2048 × 1000 points in 40 ms instead of 65 ms, AsLS on
+    a 100 × 100 × 1000 map in 2.7 s instead of ≈3.7 s (pybaselines loop 4.4 s; 2-core
+    machine, one thread, other jobs running).
     """
+    compiled = _compiled_solve()
+    if compiled is not None and ab.flags.c_contiguous and rhs.flags.c_contiguous:
+        return compiled(ab, rhs)
     kd, n = ab.shape[0] - 1, ab.shape[1]
     tmp = np.empty_like(rhs[0])
     for j in range(n):
@@ -115,6 +126,46 @@ def banded_cholesky_solve(ab: np.ndarray, rhs: np.ndarray) -> np.ndarray:
             row -= tmp
         row /= ab[0, j]
     return rhs
+
+
+@cache
+def _compiled_solve():
+    """The numba version of :func:`banded_cholesky_solve`, or None (numpy path)."""
+    if os.environ.get("SPECSSB_FUSED_KERNELS", "1") == "0":
+        return None
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=True, nogil=True)
+    def solve(ab, rhs):  # pragma: no cover - compiled
+        kd, n, m = ab.shape[0] - 1, ab.shape[1], ab.shape[2]
+        for j in range(n):
+            kn = min(kd, n - 1 - j)
+            for c in range(m):
+                ab[0, j, c] = np.sqrt(ab[0, j, c])
+            for r in range(1, kn + 1):
+                for c in range(m):
+                    ab[r, j, c] *= 1.0 / ab[0, j, c]
+            for s in range(1, kn + 1):
+                for q in range(s, kn + 1):
+                    for c in range(m):
+                        ab[q - s, j + s, c] -= ab[q, j, c] * ab[s, j, c]
+            for c in range(m):
+                rhs[j, c] /= ab[0, j, c]
+            for r in range(1, kn + 1):
+                for c in range(m):
+                    rhs[j + r, c] -= rhs[j, c] * ab[r, j, c]
+        for j in range(n - 1, -1, -1):
+            for r in range(min(kd, n - 1 - j), 0, -1):
+                for c in range(m):
+                    rhs[j, c] -= ab[r, j, c] * rhs[j + r, c]
+            for c in range(m):
+                rhs[j, c] /= ab[0, j, c]
+        return rhs
+
+    return solve
 
 
 def _relative_difference(old: np.ndarray, new: np.ndarray) -> np.ndarray:
