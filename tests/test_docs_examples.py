@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = ["xas.md", "xps.md", "nmr.md"]
+PAGES = ["xas.md", "xps.md", "nmr.md", "raman.md"]
 
 
 def _python_blocks(page: str) -> list[str]:
@@ -56,3 +56,22 @@ def test_xas_example_prints_what_the_page_shows(monkeypatch):
     fractions = namespace["lcf"].fractions().round(3)
     assert fractions.iloc[0].tolist() == [0.934, 0.066] and fractions.iloc[1].tolist() == [0.792, 0.208]
     assert round(float(namespace["edges"].half_height_energy[0]), 3) == 8343.071
+
+
+def test_raman_example_finds_the_unreacted_particles(monkeypatch):
+    import json
+
+    import numpy as np
+
+    monkeypatch.chdir(REPO)
+    run = _run("raman.md", 0)
+    truth = json.loads((REPO / "sample_data" / "truth.json").read_text())
+    truth = truth["raman/cell02_lco_lpscl_map_after.wdf"]
+    strong = np.array(truth["a1g_snr"]) >= 20
+    error = np.abs(run["a1g"].values - np.array(truth["a1g_position_cm-1"]))[strong]
+    assert np.nanmax(error) < 0.5  # issue 7: within 0.5 cm-1 where S/N >= 20
+    unreacted = np.array(truth["unreacted_mask"]).astype(bool)
+    labels = run["clusters"].labels.values
+    best = max(((labels == k) & unreacted).sum() / ((labels == k) | unreacted).sum()
+               for k in range(4))
+    assert best > 0.95  # one cluster is the unreacted particles
