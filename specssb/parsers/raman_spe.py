@@ -441,3 +441,30 @@ def read_spe(path: Path, *, axis: str = "file") -> list[Spectrum]:
     """
     data = read_bytes(path)
     return parse_spe(data, source=make_source(path, FORMAT, data=data), axis=axis)
+
+
+def _sniff_lightfield_metadata(path: Path, head: bytes) -> bool:
+    """LightField writes ``<name>.SPE_metadata.xml`` beside an SPE 3.0 file."""
+    return path is not None and Path(path).name.lower().endswith(".spe_metadata.xml")
+
+
+@register_parser(
+    name="lightfield-metadata",
+    technique="raman",
+    extensions=(),
+    sniff=_sniff_lightfield_metadata,
+    description="LightField's .SPE_metadata.xml companion: settings, not spectra; recognised only "
+                "to explain",
+)
+def read_lightfield_metadata(path: Path) -> list[Spectrum]:
+    """Refuse LightField's metadata companion with a message saying what to read instead.
+
+    Raises
+    ------
+    ParseError
+        Always: the XML repeats the SPE 3.0 file's footer (settings and calibration); the
+        spectra are in the ``.SPE`` file beside it, whose reader uses the same footer.
+    """
+    raise ParseError(path, "a LightField metadata companion (.SPE_metadata.xml): it holds the "
+                     "settings of the .SPE file beside it, not spectra; read that .SPE file",
+                     position="byte 0")
