@@ -169,7 +169,9 @@ def state_of_charge(hours: float) -> float:
     within = hours - cycle * CYCLE_HOURS
     fade = 1.0 - 0.01 * cycle
     half = CYCLE_HOURS / 2
-    return fade * within / half if within < half else fade * (1.0 - (within - half) / half)
+    if within < half:  # constant-current charge until the faded capacity, then rest
+        return min(within / half, fade)
+    return max(fade - (within - half) / half, 0.0)
 
 
 def ni_energy_grid() -> np.ndarray:
@@ -287,27 +289,37 @@ def write_nmr_cycle(out: Path, cycle: int, rng: np.random.Generator, truth: dict
 
 # ------------------------------------------------------------------------------ echem
 def make_cycler() -> pd.DataFrame:
-    """GCPL at 0.1 mA between 3.0 and 4.3 V, ten cycles, one record every 3 minutes."""
+    """GCPL at 0.1 mA between 3.0 and 4.3 V, ten cycles, one record every 3 minutes.
+
+    The capacity fades by 1 % per cycle: each half cycle runs at constant current until the
+    faded capacity is reached (charge to state of charge 1 − 0.01·cycle, discharge back to 0),
+    then the cell rests at open circuit for the rest of its 5 h, so every cycle keeps its 10 h
+    slot on the timeline the spectra are stamped with.
+    """
     capacity_mah, current_ma, dt_s = 1.0, 0.1, 180.0
     rows = []
     time_s, q = 0.0, 0.0
+    half_hours = CYCLE_HOURS / 2
     for cycle in range(N_CYCLES):
         fade = 1.0 - 0.01 * cycle
         for half, sign in ((0, 1.0), (1, -1.0)):
-            duration = CYCLE_HOURS / 2 * 3600.0
-            steps = int(duration / dt_s)
+            steps = int(half_hours * 3600.0 / dt_s)
+            active = int(round(steps * fade))  # records under current; the rest is a rest
             for k in range(steps):
-                frac = (k + 1) / steps
-                soc = frac * fade if sign > 0 else fade * (1.0 - frac)
-                voltage = 3.45 + 0.75 * soc + 0.08 * np.tanh((soc - 0.1) * 12) + sign * 0.04
-                q += sign * current_ma * dt_s / 3600.0
+                start = cycle * CYCLE_HOURS * 3600.0 + half * half_hours * 3600.0
+                soc = state_of_charge((start + (k + 1) * dt_s) / 3600.0)
+                flowing = k < active
+                voltage = 3.45 + 0.75 * soc + 0.08 * np.tanh((soc - 0.1) * 12) + (sign * 0.04 if flowing else 0.0)
+                current = sign * current_ma if flowing else 0.0
+                q += current * dt_s / 3600.0
                 time_s += dt_s
                 rows.append({
-                    "mode": 1, "ox/red": 1 if sign > 0 else 0, "error": 0,
-                    "control changes": 1 if k == 0 else 0, "Ns changes": 1 if k == 0 else 0,
-                    "counter inc.": 0, "Ns": 1 + half, "time/s": time_s,
-                    "control/V/mA": sign * current_ma, "Ewe/V": round(voltage, 5),
-                    "I/mA": round(sign * current_ma, 6), "dq/mA.h": round(sign * current_ma * dt_s / 3600, 7),
+                    "mode": 1 if flowing else 3, "ox/red": 1 if sign > 0 else 0, "error": 0,
+                    "control changes": 1 if k in (0, active) else 0,
+                    "Ns changes": 1 if k in (0, active) else 0,
+                    "counter inc.": 0, "Ns": 1 + 2 * half + (0 if flowing else 1), "time/s": time_s,
+                    "control/V/mA": current, "Ewe/V": round(voltage, 5),
+                    "I/mA": round(current, 6), "dq/mA.h": round(current * dt_s / 3600, 7),
                     "(Q-Qo)/mA.h": round(q, 7), "cycle number": cycle,
                 })
     return pd.DataFrame(rows)

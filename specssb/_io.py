@@ -15,15 +15,24 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_write_text", "jsonable", "to_json"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_write_with", "fsync_directory", "jsonable", "to_json"]
 
 
 @contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str], *, sync_directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it is renamed onto ``target``.
 
     A crash or an exception leaves ``target`` as it was (absent or the previous version) and
-    removes the temporary file, so a reader never sees a half-written output.
+    removes the temporary file, so a reader never sees a half-written output. The temporary
+    file is named ``.<target name>.<random>.tmp``; a process killed before the rename leaves it
+    behind (callers that own a folder, such as the result store, sweep them up).
+
+    Parameters
+    ----------
+    target : str or PathLike
+    sync_directory : bool, default False
+        Also fsync the folder after the rename, so the new name itself survives a power cut
+        (POSIX; ignored where folders cannot be opened, e.g. Windows).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -35,9 +44,25 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         with open(temporary, "rb+") as stream:  # make the bytes durable before the rename
             os.fsync(stream.fileno())
         os.replace(temporary, target)
+        if sync_directory:
+            fsync_directory(target.parent)
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def fsync_directory(folder: str | os.PathLike[str]) -> None:
+    """fsync a folder, making the names created in it durable (a no-op where unsupported)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:

@@ -599,6 +599,61 @@ def _demo_xas(recipe: Any, spectra: list[Spectrum], out: Path) -> list[dict[str,
     return done
 
 
+@app.command()
+def history(
+    species: Annotated[str, typer.Argument(help="Species label, e.g. li2s (any case).")],
+    quantity: Annotated[str, typer.Option(
+        "--quantity", "-q", help="Fitted quantity: fraction, area, center, integral, ...",
+    )] = "fraction",
+    store: Annotated[Path | None, typer.Option(
+        "--store", help="Store folder (default $SPECSSB_STORE, else ~/.local/share/specssb/store).",
+    )] = None,
+    session: Annotated[str | None, typer.Option("--session", help="Only this session.")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Print one species' fitted values across the sessions in the result store."""
+    from rich.text import Text
+
+    from specssb.errors import StoreError
+    from specssb.report.store import Store, default_store
+
+    folder = store if store is not None else default_store()
+    if not folder.is_dir():
+        _fail(StoreError(f"no store at {folder} (give --store DIR or set SPECSSB_STORE)"))
+    try:
+        results = Store(folder)
+        found = results.values(species, quantity, session=session)
+        if found.empty:
+            known = results.query("SELECT DISTINCT species, quantity FROM results ORDER BY 1, 2")
+            pairs = ", ".join(f"{s}/{q}" for s, q in known.itertuples(index=False)) or "none"
+            _fail(StoreError(f"no {quantity!r} of species {species!r} in {folder}"
+                             f"{f' (session {session!r})' if session else ''}; species/quantity "
+                             f"there: {pairs}"))
+    except SpecssbError as exc:
+        _fail(exc)
+    if as_csv:
+        typer.echo(found.to_csv(index=False), nl=False)
+        return
+    table = Table("session", "cycle", "SoC", "acquired (UTC)", "technique", "file", "index",
+                  quantity, "±", "unit", "converged", title=Text(f"{species} {quantity} in {folder}"))
+    for row in found.itertuples(index=False):
+        cells = (row.session, "" if _missing(row.cycle) else str(int(row.cycle)),
+                 "" if _missing(row.state_of_charge) else f"{row.state_of_charge:.3g}",
+                 "" if _missing(row.acquired_at) else _when(row.acquired_at),
+                 "" if _missing(row.technique) else row.technique,
+                 f"{Path(row.source).name} {row.block}".strip(), row.index, f"{row.value:.6g}",
+                 f"{row.stderr:.2g}", row.unit, "yes" if row.converged else "NO")
+        table.add_row(*(Text(str(cell)) for cell in cells))  # text from files is never markup
+    _out.print(table)
+
+
+def _missing(value: Any) -> bool:
+    """True for None, NaN and NaT (pandas' missing values)."""
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
 def _when(value: Any) -> str:
     """A timestamp to the minute, for tables ('' when unknown)."""
     if value is None:
