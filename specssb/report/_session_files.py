@@ -1,0 +1,122 @@
+"""Reading a session folder: every item's format, spectra, hash and tags; the cycler file.
+
+A file that no format claims, or whose reader refuses it, is kept with the reason; reading
+goes on. Warnings raised while reading become the file's notes (the report lists them).
+"""
+
+from __future__ import annotations
+
+import warnings
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from specssb import parsers
+from specssb.errors import SpecssbError
+from specssb.parsers import sha256_of
+from specssb.report._session_manifest import Manifest
+from specssb.spectrum import Spectrum
+
+__all__ = ["cycler_of", "prepare", "read_items"]
+
+
+def read_items(root: Path, manifest: Manifest | None,
+               manifest_path: Path) -> tuple[list[Any], list[str]]:
+    """Every item under ``root`` as a :class:`~specssb.report.session.SessionFile`.
+
+    The manifest and the recipe files it names are configuration, not items.
+    """
+    from specssb.report.session import SessionFile
+
+    timezone = manifest.options.timezone if manifest is not None else None
+    configuration = {manifest_path.resolve()} | {
+        (root / entry.recipe).resolve() for entry in (manifest.analysis if manifest else [])
+        if entry.recipe_is_path}
+    files = []
+    for path, info, why in parsers.discover(root):
+        if path.resolve() in configuration:
+            continue
+        relative = path.relative_to(root).as_posix()
+        tags = _tags_of(relative, manifest)
+        if info is None:
+            files.append(SessionFile(path, relative, "unrecognised", tags=tags, error=why))
+            continue
+        if info.technique == "echem":
+            files.append(SessionFile(path, relative, "cycler", info.name, info.technique,
+                                     sha256=_hash(path), tags=tags))
+            continue
+        options = {"timezone": timezone} if timezone and "timezone" in info.options else {}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                spectra = parsers.read(path, format=info.name, **options)
+            except (SpecssbError, OSError) as error:
+                files.append(SessionFile(path, relative, "failed", info.name, info.technique,
+                                         sha256=_hash(path), tags=tags,
+                                         error=f"{type(error).__name__}: {error}"))
+                continue
+            except Exception as error:  # noqa: BLE001 - a reader's bug must not stop a session
+                files.append(SessionFile(
+                    path, relative, "failed", info.name, info.technique, sha256=_hash(path),
+                    tags=tags, error=f"unexpected {type(error).__name__} in the {info.name} "
+                                     f"reader: {error}"))
+                continue
+        notes = [f"{w.category.__name__}: {w.message}" for w in caught]
+        prepared, steps = prepare(spectra)
+        sha = spectra[0].source.sha256 if spectra and spectra[0].source is not None else _hash(path)
+        files.append(SessionFile(path, relative, "read", info.name, info.technique,
+                                 tuple(prepared), sha, tags, None, tuple(notes + steps)))
+    return files, []
+
+
+def prepare(spectra: list[Spectrum]) -> tuple[list[Spectrum], list[str]]:
+    """Spectra as analysed: 1D NMR FIDs processed from their stored procs (real part).
+
+    CSI data sets and other series stay raw for their own chains. A FID that cannot be
+    processed is kept raw, with a note.
+    """
+    from specssb.fitting.nmr import process
+
+    out, notes = [], []
+    for spectrum in spectra:
+        if spectrum.technique == "nmr" and spectrum.signal == "fid" and not spectrum.leading_shape:
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    processed = process(spectrum)
+                spectrum = processed.replace(data=processed.data.real)
+                notes.append("FID processed as its procs say (Fourier transform, window, phase)")
+                notes += [f"{w.category.__name__}: {w.message}" for w in caught]
+            except SpecssbError as error:
+                notes.append(f"FID not processed: {error}")
+        out.append(spectrum)
+    return out, notes
+
+
+def cycler_of(root: Path, manifest: Manifest | None, files: list[Any]) -> tuple[Path | None, list[str]]:
+    """The session's cycler file: the manifest's, else the only cycler-format file found."""
+    if manifest is not None and manifest.cycler is not None:
+        return root / manifest.cycler, []
+    found = [f for f in files if f.status == "cycler"]
+    if len(found) == 1:
+        return found[0].path, []
+    if len(found) > 1:
+        names = ", ".join(f.relative for f in found)
+        return None, [f"several cycler files ({names}); name one with cycler = \"...\" in "
+                      "session.toml"]
+    return None, []
+
+
+def _tags_of(relative: str, manifest: Manifest | None) -> dict[str, Any]:
+    tags: dict[str, Any] = {}
+    for entry in manifest.tags if manifest is not None else []:
+        if fnmatch(relative, entry.glob):
+            tags.update(entry.tags)
+    return tags
+
+
+def _hash(path: Path) -> str | None:
+    try:
+        return sha256_of(path)
+    except OSError:
+        return None
