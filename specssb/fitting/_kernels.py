@@ -362,18 +362,25 @@ def _compiled_damped_step() -> Any:
         m, p = gradient.shape
         a = np.empty((p, p))
         b = np.empty(p)
+        scale = np.empty(p)
         for s in range(m):
             largest = 0.0
             for i in range(p):
-                d = 1.0 if held[s, i] else normal[s, i, i]
-                largest = max(largest, d)
+                if not held[s, i]:
+                    largest = max(largest, normal[s, i, i])
             floor = 1e-12 * max(largest, 1e-300)
+            # Jacobi scaling: the damped matrix divided by sqrt(d_i d_j) has a unit diagonal
+            # plus the damping, so parameters of very different size (a height of 1e8 beside a
+            # centre of 1) do not wreck the factorization
+            for i in range(p):
+                d = 1.0 if held[s, i] else max(normal[s, i, i], floor)
+                scale[i] = 1.0 / np.sqrt(d)
             for i in range(p):
                 for j in range(p):
-                    a[i, j] = 0.0 if (held[s, i] or held[s, j]) else normal[s, i, j]
-                d = 1.0 if held[s, i] else normal[s, i, i]
-                a[i, i] += lam[s] * max(d, floor) + (1.0 if held[s, i] else 0.0) + floor
-                b[i] = 0.0 if held[s, i] else gradient[s, i]
+                    held_ij = held[s, i] or held[s, j]
+                    a[i, j] = 0.0 if held_ij else normal[s, i, j] * scale[i] * scale[j]
+                a[i, i] = (1.0 if held[s, i] else a[i, i]) + lam[s] + 1e-12
+                b[i] = 0.0 if held[s, i] else gradient[s, i] * scale[i]
             # Cholesky a = L Lᵀ in place (lower triangle), then forward and back substitution
             for j in range(p):
                 total = a[j, j]
@@ -397,7 +404,7 @@ def _compiled_damped_step() -> Any:
                     total -= a[k, i] * b[k]
                 b[i] = total / a[i, i]
             for i in range(p):
-                step[s, i] = b[i]
+                step[s, i] = b[i] * scale[i]
 
     return damped_step
 

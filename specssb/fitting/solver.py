@@ -179,13 +179,17 @@ def levenberg_marquardt(
 def damped_step(normal: np.ndarray, gradient: np.ndarray, held: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """The Levenberg–Marquardt step ``δ`` of every spectrum, shape (m, p).
 
-    Solves ``(A + λ diag(A)) δ = g`` with the active-set rule: a parameter held at a bound by
-    the gradient (``held``) takes no part in the step (its row and column are replaced by the
-    identity), so the others' step is not spoiled by a component that clipping would throw
-    away. ``diag(A)`` is floored at ``1e-12·max(diag(A))`` so a parameter without effect does
-    not make the matrix singular. The matrix is symmetric positive definite: the compiled path
-    (:func:`specssb.fitting._kernels.fused_damped_step`) solves it by Cholesky
-    factorization, this numpy path by LU; they agree to rounding.
+    Solves ``(A + (λ + 10⁻¹²) D) δ = g``, ``D = diag(A)`` (Marquardt's scaled damping), with the
+    active-set rule: a parameter held at a bound by the gradient (``held``) takes no part in the
+    step (its row and column are replaced by the identity), so the others' step is not spoiled
+    by a component that clipping would throw away. ``D`` is floored at ``10⁻¹²·max(D)`` so a
+    parameter without effect does not make the matrix singular. The system is solved in Jacobi
+    scaling (``D^-½ A D^-½`` has a unit diagonal), so parameters of very different size (a peak
+    height of 10⁸ beside a centre of 1 ppm) keep full precision: an absolute floor added to
+    every diagonal element used to freeze the small ones and made such fits crawl. The matrix
+    is symmetric positive definite: the compiled path
+    (:func:`specssb.fitting._kernels.fused_damped_step`) solves it by Cholesky factorization,
+    this numpy path by LU; they agree to rounding.
     """
     kernel = fused_damped_step()
     if kernel is not None:
@@ -194,13 +198,16 @@ def damped_step(normal: np.ndarray, gradient: np.ndarray, held: np.ndarray, lam:
                np.ascontiguousarray(held), np.ascontiguousarray(lam, dtype=np.float64), step)
         return step
     free = ~held
-    normal = normal * free[:, :, None] * free[:, None, :]
-    gradient = gradient * free
-    diagonal = np.where(free, np.einsum("mpp->mp", normal), 1.0)
-    floor = 1e-12 * np.maximum(diagonal.max(axis=1, keepdims=True), 1e-300)
-    shift = lam[:, None] * np.maximum(diagonal, floor) + held + floor
-    damped = normal + shift[:, :, None] * np.eye(normal.shape[1])
-    return np.linalg.solve(damped, gradient[..., None])[..., 0]
+    diagonal = np.einsum("mpp->mp", normal)
+    largest = np.where(free, diagonal, 0.0).max(axis=1, keepdims=True)
+    d = np.where(free, np.maximum(diagonal, 1e-12 * np.maximum(largest, 1e-300)), 1.0)
+    scale = 1.0 / np.sqrt(d)
+    scaled = normal * free[:, :, None] * free[:, None, :] * scale[:, :, None] * scale[:, None, :]
+    eye = np.eye(normal.shape[1])
+    scaled = scaled * (1.0 - eye) + eye * (np.where(free, np.einsum("mpp->mp", scaled), 1.0)
+                                          + lam[:, None] + 1e-12)[:, :, None]
+    solution = np.linalg.solve(scaled, (gradient * free * scale)[..., None])[..., 0]
+    return solution * scale
 
 
 @dataclass

@@ -27,6 +27,7 @@ from specssb.parsers import (  # noqa: E402,F401  isort: skip
     nmr_spinsolve,
     nmr_varian,
     raman_andor,
+    raman_sif,
     raman_jcamp,
     raman_labspec,
     raman_opus,

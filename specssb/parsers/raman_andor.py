@@ -25,8 +25,7 @@ Shapes: one column -> 1-D; several -> dims ``("frame",)``.
 ``meta``: ``exposure_time_s``, ``n_accumulations``, ``laser_wavelength_nm`` and ``acquired_at``
 (UTC, read in the ``timezone`` option) when the appended information gives them.
 
-Andor's binary ``.sif`` is not read by this module (no real ``.sif`` file was available to
-check a reader against).
+Andor's binary ``.sif`` files are read by :mod:`specssb.parsers.raman_sif`.
 """
 
 from __future__ import annotations

@@ -73,3 +73,32 @@ def test_weights_scale_chi_square(weights):
     factor = 1.0 if weights is None else 4.0
     np.testing.assert_allclose(result.chisqr, factor * plain.chisqr, rtol=1e-8)
     np.testing.assert_allclose(result.free, plain.free, rtol=1e-7)
+
+
+def test_parameters_of_very_different_size_converge_quickly():
+    """A peak height of 1e8 beside a centre of 1: the damped step is solved in Jacobi scaling.
+
+    An absolute floor added to every diagonal element (relative to the largest one) once froze
+    the small parameters, and this fit crawled for 1000 iterations without converging.
+    """
+    x = np.linspace(-100.0, 400.0, 1500)
+
+    def model(free):
+        h1, c1, w1, h2, c2, w2, level, slope = free.T[..., None]
+        lor = lambda h, c, w: h / (1.0 + 4.0 * ((x - c) / w) ** 2)  # noqa: E731
+        return lor(h1, c1, w1) + lor(h2, c2, w2) + level + slope * x
+
+    def jacobian(free):
+        eps = 1e-6 * np.maximum(np.abs(free), 1e-3)
+        columns = [(model(free + e) - model(free - e)) / (2 * e[:, [j]])
+                   for j, e in ((j, np.where(np.arange(free.shape[1]) == j, eps, 0.0)) for j in range(free.shape[1]))]
+        return model(free), np.stack(columns, axis=1)
+
+    truth = np.array([[9.8e7, 1.19, 4.18, 1.02e7, 258.0, 8.08, 1.2e6, -19.5]])
+    y = model(truth) + np.random.default_rng(1).normal(0.0, 3e5, x.size)
+    start = np.array([[9.0e7, 1.0, 5.0, 0.8e7, 258.0, 10.0, 1.0e6, 0.0]])
+    lower = np.array([0, -5, 0.2, 0, 240, 1, -np.inf, -np.inf], float)
+    upper = np.array([np.inf, 5, 40, np.inf, 280, 60, np.inf, np.inf], float)
+    result = levenberg_marquardt(jacobian, y, start, lower, upper)
+    assert result.converged[0] and result.iterations[0] < 50
+    np.testing.assert_allclose(result.free[0, [1, 2, 4, 5]], truth[0, [1, 2, 4, 5]], rtol=0.02)
