@@ -2,4 +2,19 @@
 
 DESIGN §7: ``cli → report → fitting → parsers → spectrum, errors``; nothing here is imported by
 the layers below.
+
+==================  =====================================================================
+module              what it does
+==================  =====================================================================
+``session``         a folder (and its ``session.toml``) into analyses, with the reasons
+``echem``           cycler files into one table (BDF names, UTC), cycles, capacities, SoC;
+                    spectra joined to the record
+``store``           every fitted quantity of every session run, Parquet + DuckDB
+==================  =====================================================================
 """
+
+from specssb.report.echem import cycle_summary, join_spectra, read_cycler_table
+from specssb.report.session import Session
+from specssb.report.store import Store, default_store
+
+__all__ = ["Session", "Store", "cycle_summary", "default_store", "join_spectra", "read_cycler_table"]
