@@ -6,6 +6,11 @@ The notebook API::
     spectra = specssb.read("cycle3.vms")          # list[Spectrum], one per region
     table = specssb.read_cycler("cell01.mpt")     # DataFrame, Battery Data Format columns
     specssb.formats()                             # every registered format
+    table = specssb.fit(spectra, "xps-s2p-argyrodite")   # FitTable (tidy frame + curves)
+    recipe = specssb.Recipe.from_toml("my.toml")   # or a built-in name
+    result = specssb.Session.open("beamtime/").run()     # a session folder, analysed
+
+``fit``, ``Recipe`` and ``Session`` are imported on first use, so ``import specssb`` stays light.
 """
 
 from specssb._version import __version__
@@ -24,6 +29,25 @@ from specssb.errors import (
 from specssb.parsers import FormatInfo, formats, read, read_cycler, register_parser, sniff
 from specssb.spectrum import Axis, Coord, Source, Spectrum, Step, stack
 
+#: Names imported on first use (module, attribute), so that ``import specssb`` stays light.
+_LAZY = {
+    "fit": ("specssb.fitting.engine", "fit"),
+    "Recipe": ("specssb.fitting.recipe", "Recipe"),
+    "Session": ("specssb.report.session", "Session"),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'specssb' has no attribute {name!r}")
+
+
 __all__ = [
     "Axis",
     "ConfigError",
@@ -34,6 +58,8 @@ __all__ = [
     "MetadataWarning",
     "ParseError",
     "PhysicsWarning",
+    "Recipe",
+    "Session",
     "Source",
     "SpecssbError",
     "SpecssbWarning",
@@ -42,6 +68,7 @@ __all__ = [
     "StoreError",
     "UnknownFormatError",
     "__version__",
+    "fit",
     "formats",
     "read",
     "read_cycler",

@@ -204,3 +204,17 @@ def test_owned_arrays_are_adopted_without_a_copy_and_stay_read_only():
     view = owned(base[1:])  # a view does not own its memory: still copied
     assert Spectrum(axis=axis, data=view, technique="raman", signal="intensity",
                     dims=("y",)).data is not view
+
+
+def test_notebook_api_names_load_on_first_use():
+    import importlib
+    import subprocess
+    import sys
+
+    code = ("import sys, specssb; light = 'specssb.fitting.engine' not in sys.modules; "
+            "print(light, specssb.fit.__module__, specssb.Recipe.__name__, specssb.Session.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "specssb.fitting.engine", "Recipe", "Session"]
+    specssb = importlib.import_module("specssb")
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        specssb.nope  # noqa: B018
