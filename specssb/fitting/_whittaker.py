@@ -12,22 +12,30 @@ and the weighting and stopping rules are pybaselines 1.2's, so results agree wit
 ``pybaselines.Baseline(x_data=x).<method>(y_i)`` spectrum by spectrum to ~1e-8 relative
 (rounding in an ill-conditioned system, cond ~ λ/min(w)) with the same iteration counts.
 
-Measured on the 2-core reference machine (one BLAS thread; other jobs were running, so
-±15 %), a 100 × 100 × 1000 map, seconds per map:
+When numba is available (and ``SPECSSB_FUSED_KERNELS`` is not ``0``) the whole iteration —
+solve, weight update, stopping test — runs compiled, a few spectra at a time while they are
+in cache (:mod:`specssb.fitting._whittaker_fused`): the same operations in the same order
+for AsLS (equal bits to the block path below with its vectorised solver), libm's ``exp``
+for arPLS/airPLS (≤ 1e-10 / 1e-9 relative from it), same iteration counts and flags. The
+block path of this module stays the reference and the fallback.
 
-=========  =====================  =======================  ===========  ==============
-algorithm  pybaselines loop [1]_  stacked solveh_banded    this module  loop + pentapy
-=========  =====================  =======================  ===========  ==============
-AsLS       4.5–4.7                3.7                      2.7–2.9      2.3
-arPLS      7.5–7.8                –                        4.3–6.1      4.7
-airPLS     3.1–3.3                –                        1.9–2.2      1.8
-=========  =====================  =======================  ===========  ==============
+Measured on the 2-core reference machine (one BLAS thread; other jobs were running, so
+±15 %, and ±50 % for the last column, timed beside the block path under heavy load), a
+100 × 100 × 1000 map, seconds per map:
+
+=========  =====================  =======================  ===========  ==============  ========
+algorithm  pybaselines loop [1]_  stacked solveh_banded    block path   loop + pentapy  compiled
+=========  =====================  =======================  ===========  ==============  ========
+AsLS       4.5–4.7                3.7                      2.7–2.9      2.3             0.6–1.0
+arPLS      7.5–7.8                –                        4.3–6.1      4.7             ≈2.5
+airPLS     3.1–3.3                –                        1.9–2.2      1.8             ≈0.6
+=========  =====================  =======================  ===========  ==============  ========
 
 .. [1] one ``pybaselines.Baseline(x_data=x)`` reused (it caches the banded penalty). The
    stacked variant puts all spectra in one block-banded system for one LAPACK call: LAPACK's
    unblocked band Cholesky costs ~47 ns per unknown and holds the GIL, so threads do not
    help either. pybaselines with the optional pentapy 1.4.1 (not a specssb dependency) is as
-   fast as this module and, like it, differs from pybaselines' LAPACK path by ~5e-9
+   fast as the block path and, like it, differs from pybaselines' LAPACK path by ~5e-9
    relative.
 """
 
@@ -42,6 +50,7 @@ from scipy.linalg import solveh_banded
 from scipy.special import expit
 
 from specssb.fitting._bg_common import as_spectra, restore, warn_unconverged
+from specssb.fitting._whittaker_fused import RULES, fused_whittaker
 
 #: Spectra solved together; ~2,000 keeps the per-row numpy calls cheap relative to their work.
 BLOCK = 2048
@@ -96,7 +105,7 @@ def banded_cholesky_solve(ab: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     a 100 × 100 × 1000 map in 2.7 s instead of ≈3.7 s (pybaselines loop 4.4 s; 2-core
     machine, one thread, other jobs running).
     """
-    compiled = _compiled_solve()
+    compiled = _compiled_solve() if os.environ.get("SPECSSB_FUSED_KERNELS", "1") != "0" else None
     if compiled is not None and ab.flags.c_contiguous and rhs.flags.c_contiguous:
         return compiled(ab, rhs)
     kd, n = ab.shape[0] - 1, ab.shape[1]
@@ -130,9 +139,7 @@ def banded_cholesky_solve(ab: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 @cache
 def _compiled_solve():
-    """The numba version of :func:`banded_cholesky_solve`, or None (numpy path)."""
-    if os.environ.get("SPECSSB_FUSED_KERNELS", "1") == "0":
-        return None
+    """The numba version of :func:`banded_cholesky_solve`, or None (numba missing)."""
     try:
         import numba
     except ImportError:
@@ -276,6 +283,7 @@ def _whittaker_block(y, bands, max_iter, tol, rule, extra, airpls):
 
 def _whittaker(name, x, y, lam, diff_order, max_iter, tol, rule, extra=None, airpls=False):
     x_arr, y2, lead = as_spectra(x, y)
+    rule_name = {_asls_weights: "asls", _arpls_weights: "arpls", _airpls_weights: "airpls"}[rule]
     if max_iter < 0:
         raise ValueError(f"max_iter must be >= 0, got {max_iter}")
     order = x_arr.argsort(kind="mergesort")  # pybaselines sorts the data by x
@@ -284,9 +292,14 @@ def _whittaker(name, x, y, lam, diff_order, max_iter, tol, rule, extra=None, air
     bands = penalty_bands(x_arr.size, diff_order, lam)
     baseline = np.empty_like(data)
     weights = np.empty_like(data)
-    iterations = np.empty(data.shape[0], dtype=int)
+    iterations = np.empty(data.shape[0], dtype=np.int64)
     converged = np.empty(data.shape[0], dtype=bool)
-    for start in range(0, data.shape[0], BLOCK):
+    kernel = fused_whittaker()
+    if kernel is not None:  # whole iteration per spectrum, compiled (_whittaker_fused)
+        kernel(np.ascontiguousarray(data), bands, RULES[rule_name], int(max_iter), float(tol),
+               float(extra) if extra is not None else 0.0, baseline, weights, iterations,
+               converged)
+    for start in range(0, data.shape[0] if kernel is None else 0, BLOCK):
         block = slice(start, start + BLOCK)
         z, w, it, ok = _whittaker_block(
             np.ascontiguousarray(data[block].T), bands, max_iter, tol, rule, extra, airpls

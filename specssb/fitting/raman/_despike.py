@@ -1,6 +1,7 @@
 """Cosmic-ray spike detection and repair on arrays (private: :mod:`.preprocess` wraps these).
 
-Two tests, both vectorized over every spectrum at once:
+Two tests, both over every spectrum at once (the screening of the Whitaker–Hayes test runs
+compiled, spectrum by spectrum, when numba is available: see :func:`_difference_outliers`):
 
 * :func:`whitaker_hayes_mask`, per spectrum: modified z-scores of the first difference
   (Whitaker & Hayes, *Chemometr. Intell. Lab. Syst.* 179, 82 (2018)). A difference whose
@@ -20,8 +21,13 @@ is wider than the window.
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 import numpy as np
 from scipy import ndimage
+
+from specssb.fitting._kernels import fused_kernels_enabled
 
 #: MAD -> standard deviation of a normal distribution (1 / Φ⁻¹(3/4)).
 MAD_TO_SIGMA = 1.482602218505602
@@ -54,7 +60,14 @@ def local_clean_mean(y2: np.ndarray, clean: np.ndarray, window: int) -> tuple[np
     return mean, count
 
 
-def whitaker_hayes_mask(y2: np.ndarray, threshold: float, window: int) -> np.ndarray:
+def anscombe(y: np.ndarray) -> np.ndarray:
+    """Variance-stabilizing transform ``2 sqrt(y + 3/8)`` of counts (negative inside → 0)."""
+    return 2.0 * np.sqrt(np.maximum(y + 0.375, 0.0))
+
+
+def whitaker_hayes_mask(
+    y2: np.ndarray, threshold: float, window: int, stabilize: bool = False
+) -> np.ndarray:
     """Spike mask (m, n) of spectra ``y2`` (m, n) by the Whitaker–Hayes test (see module).
 
     Parameters
@@ -65,8 +78,61 @@ def whitaker_hayes_mask(y2: np.ndarray, threshold: float, window: int) -> np.nda
         6–8); also the confirmation threshold in point-noise units.
     window : int
         Half-width (channels) of the neighbourhood used for the confirmation.
+    stabilize : bool
+        Test the :func:`anscombe` transform of ``y2`` instead of ``y2``.
+
+    Notes
+    -----
+    The screening of the first differences (two medians per spectrum, the costly part) runs
+    in a compiled loop, one spectrum at a time, when numba is available (see
+    :func:`_difference_outliers`); the few spectra with a candidate are confirmed here.
     """
-    difference = np.diff(y2, axis=-1)
+    candidate, sigma_difference = _difference_outliers(y2, threshold, stabilize)
+    rows = np.flatnonzero(candidate.any(axis=-1))
+    mask = np.zeros(y2.shape, dtype=bool)
+    if rows.size == 0:
+        return mask
+    sub, cand = y2[rows], candidate[rows]
+    if stabilize:
+        sub = anscombe(sub)
+    mean, _ = local_clean_mean(sub, ~cand, window)
+    # the noise of one point: differences of independent points have sqrt(2) x its sigma
+    point_sigma = sigma_difference[rows] / np.sqrt(2.0)
+    with np.errstate(invalid="ignore"):
+        confirmed = cand & ~(np.abs(sub - mean) <= threshold * point_sigma)  # NaN mean: keep
+    mask[rows] = confirmed
+    return mask
+
+
+def _difference_outliers(
+    y2: np.ndarray, threshold: float, stabilize: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates (m, n): both end points of each first difference whose modified z-score
+    ``|Δ − median Δ| / robust_sigma(Δ)`` exceeds ``threshold``; and robust_sigma(Δ) (m, 1).
+
+    The compiled kernel computes, per spectrum while it is in cache, the same quantities
+    with the same operations (numba's median, like numpy's, is the exact middle order
+    statistic, or the mean of the two); spectra it cannot treat the same way (a zero MAD,
+    whose fallback is numpy's pairwise mean, or a non-finite difference) are redone by the
+    numpy code, so the decisions are the same on both paths.
+    """
+    kernel = _compiled_screen() if fused_kernels_enabled() else None
+    if kernel is None or y2.shape[-1] < 2:
+        return _difference_outliers_numpy(y2, threshold, stabilize)
+    values = np.ascontiguousarray(y2, dtype=float)
+    candidate = np.zeros(values.shape, dtype=bool)
+    sigma = np.empty(values.shape[0])
+    redo = np.zeros(values.shape[0], dtype=bool)
+    kernel(values, bool(stabilize), float(threshold), candidate, sigma, redo)
+    rows = np.flatnonzero(redo)
+    if rows.size:
+        candidate[rows], sigma_rows = _difference_outliers_numpy(values[rows], threshold, stabilize)
+        sigma[rows] = sigma_rows[:, 0]
+    return candidate, sigma[:, None]
+
+
+def _difference_outliers_numpy(y2, threshold, stabilize):
+    difference = np.diff(anscombe(y2) if stabilize else y2, axis=-1)
     sigma_difference = robust_sigma(difference)
     centre = np.median(difference, axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -75,18 +141,48 @@ def whitaker_hayes_mask(y2: np.ndarray, threshold: float, window: int) -> np.nda
     candidate = np.zeros(y2.shape, dtype=bool)
     candidate[:, :-1] |= outlier
     candidate[:, 1:] |= outlier
-    rows = np.flatnonzero(candidate.any(axis=-1))
-    mask = np.zeros(y2.shape, dtype=bool)
-    if rows.size == 0:
-        return mask
-    sub, cand = y2[rows], candidate[rows]
-    mean, _ = local_clean_mean(sub, ~cand, window)
-    # the noise of one point: differences of independent points have sqrt(2) x its sigma
-    point_sigma = sigma_difference[rows] / np.sqrt(2.0)
-    with np.errstate(invalid="ignore"):
-        confirmed = cand & ~(np.abs(sub - mean) <= threshold * point_sigma)  # NaN mean: keep
-    mask[rows] = confirmed
-    return mask
+    return candidate, sigma_difference
+
+
+@cache
+def _compiled_screen() -> Any:
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=True, nogil=True)
+    def screen(y2, stabilize, threshold, candidate, sigma, redo):  # pragma: no cover - compiled
+        m, n = y2.shape
+        tested = np.empty(n)
+        difference = np.empty(n - 1)
+        deviation = np.empty(n - 1)
+        for s in range(m):
+            for j in range(n):
+                value = y2[s, j]
+                tested[j] = 2.0 * np.sqrt(max(value + 0.375, 0.0)) if stabilize else value
+            finite = True
+            for j in range(n - 1):
+                difference[j] = tested[j + 1] - tested[j]
+                finite &= np.isfinite(difference[j])
+            if not finite or n < 2:
+                redo[s] = True
+                continue
+            centre = np.median(difference)
+            for j in range(n - 1):
+                deviation[j] = abs(difference[j] - centre)
+            mad = np.median(deviation)
+            if not mad > 0:
+                redo[s] = True
+                continue
+            scale = MAD_TO_SIGMA * mad
+            sigma[s] = scale
+            for j in range(n - 1):
+                if deviation[j] / scale > threshold:
+                    candidate[s, j] = True
+                    candidate[s, j + 1] = True
+
+    return screen
 
 
 def neighbour_mask(
