@@ -453,7 +453,8 @@ def demo(
     data: Annotated[Path, typer.Option("--data", help="Folder of sample files.")] = Path("sample_data"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("demo_output"),
 ) -> None:
-    """Read every sample file and write an inventory report (the main job so far)."""
+    """Read every sample file, write an inventory, and the session report of the folder
+    (``<out>/report/report.html``)."""
     if not data.is_dir():
         _fail(FileNotFoundError(f"{data}: no such folder (run from the repository, or pass --data)"))
     items = parsers.discover(data)
@@ -488,6 +489,11 @@ def demo(
     atomic_write_text(out / "inventory.json", to_json(report) + "\n")
     atomic_write_text(out / "inventory.md", _inventory_markdown(report))
     _out.print(f"report written to {out / 'inventory.md'} and {out / 'inventory.json'}", markup=False)
+    try:  # the session report of the same folder; its store stays inside the demo output
+        html, _ = _session_report(data, out / "report", store=out / "store")
+        _out.print(f"session report written to {html}", markup=False)
+    except SpecssbError as exc:
+        _err.print(f"session report not written: {type(exc).__name__}: {exc}", markup=False)
     _finish(good, bad)
 
 
@@ -597,6 +603,93 @@ def _demo_xas(recipe: Any, spectra: list[Spectrum], out: Path) -> list[dict[str,
                    markup=False)
         done.append({"recipe": recipe.name, "spectra": analysis.series.n_spectra, "folder": str(target)})
     return done
+
+
+@app.command()
+def report(
+    session: Annotated[Path, typer.Argument(
+        help="Session folder: measurement files, optionally a session.toml.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder (created if missing).")] = Path("report"),
+    store: Annotated[Path | None, typer.Option(
+        "--store", help="Result store folder (default $SPECSSB_STORE, else ~/.local/share/specssb/store).",
+    )] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not add the results to the store.")] = False,
+) -> None:
+    """Analyse a session folder and write report.html and species_vs_cycle.parquet/.csv.
+
+    Every file is sniffed and analysed with the recipe session.toml names or the built-in one
+    chosen for it; spectra are placed on the cycles of the session's cycler file (or their
+    tags); the results are added to the store. Exit code 3 when some files failed (the report
+    lists them), 1 when nothing could be analysed.
+    """
+    from specssb.report.store import default_store
+
+    folder = None if no_store else (store if store is not None else default_store())
+    try:
+        target, result = _session_report(session, out, store=folder)
+    except SpecssbError as exc:
+        _fail(exc)
+    analysed = [a for a in result.analyses if a.table is not None]
+    failed = [f"{f.file}: {f.reason}" for f in result.failed]
+    failed += [f"analysis {a.label}: {a.error}" for a in result.analyses if a.error]
+    for line in failed:
+        _err.print(line, markup=False)
+    _out.print(f"{len(analysed)} of {len(result.analyses)} analyses → {target}", markup=False)
+    if not analysed:
+        _err.print(f"nothing in {session} could be analysed", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    if failed:
+        _err.print(f"{len(failed)} failures, listed in the report", markup=False)
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _session_report(folder: Path, out: Path, *, store: Path | None) -> tuple[Path, Any]:
+    """Session → run → cycler table → cycles → store → report; returns the report and the run."""
+    from specssb.report.echem import read_cycler_table
+    from specssb.report.render import render_report
+    from specssb.report.session import Session
+    from specssb.report.store import Store
+    from specssb.report.tracking import assign_cycles
+
+    session = Session.open(folder)
+    result = _run_session(session)
+    notes: list[str] = []
+    cycler = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if session.cycler is not None:
+            try:
+                cycler = read_cycler_table(session.cycler, timezone=session.timezone)
+            except SpecssbError as exc:
+                notes.append(f"cycler file {session.cycler} not used: {type(exc).__name__}: {exc}")
+        added = []
+        if store is not None:
+            name = session.sample or session.folder.resolve().name
+            try:
+                results = Store(store)
+                for analysis in result.analyses:
+                    if analysis.table is not None and len(analysis.table.frame):
+                        added.append(results.add(name, assign_cycles(analysis.table.frame, cycler)))
+            except SpecssbError as exc:
+                notes.append(f"results not added to the store {store}: {type(exc).__name__}: {exc}")
+    notes += [f"{w.category.__name__}: {w.message}" for w in caught]
+    target = render_report(result, cycler=cycler, store_run=added, out=out, notes=notes)
+    return target, result
+
+
+def _run_session(session: Any) -> Any:
+    """Run a session's plan, with a progress bar when stderr is a terminal."""
+    if not _err.is_terminal:
+        return session.run()
+    from rich.progress import Progress
+
+    with Progress(console=_err, transient=True) as bar:
+        task = bar.add_task("analysing", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        return session.run(progress=progress)
 
 
 @app.command()
