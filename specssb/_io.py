@@ -39,6 +39,8 @@ def atomic_path(target: str | os.PathLike[str], *, sync_directory: bool = False)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     temporary = Path(name)
+    # mkstemp creates the file 0600; an output gets the permissions a plain open() would give
+    os.chmod(temporary, 0o666 & ~_umask())
     try:
         yield temporary
         with open(temporary, "rb+") as stream:  # make the bytes durable before the rename
@@ -49,6 +51,13 @@ def atomic_path(target: str | os.PathLike[str], *, sync_directory: bool = False)
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def fsync_directory(folder: str | os.PathLike[str]) -> None:

@@ -50,3 +50,17 @@ def test_jsonable_handles_numpy_nan_and_large_arrays():
     assert jsonable(value, max_array=10) == {
         "a": 1.5, "b": None, "c": {"array": {"shape": [100], "dtype": "int64"}}, "d": [0, 1, 2]
     }
+
+
+def test_atomic_outputs_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from specssb._io import atomic_write_text
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.html", "<p>x</p>")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644

@@ -10,11 +10,18 @@ module              what it does
 ``echem``           cycler files into one table (BDF names, UTC), cycles, capacities, SoC;
                     spectra joined to the record
 ``store``           every fitted quantity of every session run, Parquet + DuckDB
+``tracking``        cycles for every row, species versus cycle, trends, capacity
+``render``          the self-contained HTML report (``figures``, ``templates/``)
 ==================  =====================================================================
 """
 
 from specssb.report.echem import cycle_summary, join_spectra, read_cycler_table
+from specssb.report.render import render_report
 from specssb.report.session import Session
 from specssb.report.store import Store, default_store
+from specssb.report.tracking import assign_cycles, capacity_correlation, species_vs_cycle, trends
 
-__all__ = ["Session", "Store", "cycle_summary", "default_store", "join_spectra", "read_cycler_table"]
+__all__ = [
+    "Session", "Store", "assign_cycles", "capacity_correlation", "cycle_summary", "default_store",
+    "join_spectra", "read_cycler_table", "render_report", "species_vs_cycle", "trends",
+]
