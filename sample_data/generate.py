@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 from writers.biologic import write_biologic_mpt  # noqa: E402
 from writers.bruker import write_bruker_1d  # noqa: E402
 from writers.jcamp import write_jcamp_nmr  # noqa: E402
+from writers.sif import write_sif  # noqa: E402
 from csi_sample import write_csi_session  # noqa: E402
 from raman_sample import write_composite_maps  # noqa: E402
 from writers.vamas import write_vamas  # noqa: E402
@@ -325,6 +326,28 @@ def make_cycler() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SI_OFFSET_CM = 1.3  # the uncalibrated spectrometer reads the Si band this much too high
+
+
+def write_silicon_reference(out: Path, rng: np.random.Generator) -> dict[str, dict]:
+    """An Andor SIF silicon spectrum taken to calibrate the Raman shift axis (532 nm laser, a
+    1024-pixel CCD on a 1800 l/mm grating): the Si band (520.7 cm-1, FWHM 3.5 cm-1) sits at
+    520.7 + SI_OFFSET_CM on the spectrometer's own wavelength calibration."""
+    laser = 532.0
+    pixel = np.arange(1, 1025, dtype=float)
+    coefficients = (533.5, 0.0205, -1.0e-7, 0.0)  # nm at 1-based pixel p: c0 + c1 p + c2 p²
+    nm = coefficients[0] + coefficients[1] * pixel + coefficients[2] * pixel**2
+    shift = 1e7 / laser - 1e7 / nm
+    band = 1.0 / (1.0 + 4.0 * ((shift - (520.7 + SI_OFFSET_CM)) / 3.5) ** 2)
+    counts = rng.poisson(12000.0 * band + 800.0 + 0.3 * (shift - shift[0])).astype(float)
+    name = "raman/si_reference_532nm.sif"
+    write_sif(_target(out, name), counts.reshape(1, 1, -1), coefficients=coefficients,
+              laser_wavelength_nm=laser, x_text="Raman Shift", exposure_s=1.0,
+              time_t=int((START - dt.timedelta(hours=1)).timestamp()),
+              file_name=r"C:\\data\\si_reference_532nm.sif")
+    return {name: {"si_band_cm-1": 520.7, "measured_offset_cm-1": SI_OFFSET_CM, "laser_nm": laser}}
+
+
 def raman_composite_truth(composite: dict) -> dict[str, dict]:
     """truth.json entries of the LCO-argyrodite maps: per-pixel state of charge, A1g position,
     band areas and masks (rows y, columns x), rounded for a readable file."""
@@ -399,6 +422,7 @@ def main(out: Path = HERE) -> None:
         truth[name] = {"cycle": 10, "li2s_fraction_map": np.round(f_li2s, 6).tolist(),
                        "bands_cm-1": {"PS4": 425.0, "Li2S": 372.0}}
     truth.update(raman_composite_truth(write_composite_maps(out)))
+    truth.update(write_silicon_reference(out, np.random.default_rng(SEED + 3)))
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
 
 

@@ -84,3 +84,13 @@ def test_jcamp_export_equals_the_topspin_processed_spectrum():
     assert abs(exported.axis.values - processed.axis.values).max() < 1e-9  # ppm
     assert (exported.data == processed.data).all()
 
+
+def test_silicon_reference_gives_its_calibration_offset():
+    from specssb.fitting.raman.calibrate import fit_si_band
+
+    truth = json.loads((SAMPLES / "truth.json").read_text())["raman/si_reference_532nm.sif"]
+    spectrum = specssb.read(SAMPLES / "raman" / "si_reference_532nm.sif")[0]
+    assert spectrum.source.format == "andor-sif" and spectrum.axis.name == "raman_shift"
+    found = fit_si_band(spectrum)
+    assert abs(found.offset_cm1 - truth["measured_offset_cm-1"]) < 0.05
+
