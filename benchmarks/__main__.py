@@ -19,6 +19,7 @@ BENCHMARKS = {
     "raman": ("benchmarks.raman", "Raman map pipeline vs RamanSPy + lmfit, asls vs pybaselines, "
               "10^6-pixel streamed map"),
     "xas-lcf": ("benchmarks.xas_lcf", "batched XAS LCF of 10,000 spectra vs a Larch lincombo_fit loop"),
+    "report": ("benchmarks.report", "specssb report sample_data --no-store end to end, per stage, vs the 60 s target"),
 }
 
 

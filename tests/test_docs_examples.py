@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = ["xas.md", "xps.md", "nmr.md", "raman.md"]
+PAGES = ["xas.md", "xps.md", "nmr.md", "raman.md", "tutorial.md"]
+#: Walk-throughs: every python block runs, in order, in one namespace, except those on the
+#: reader's own session folder "my_session" (test_tutorial_manifest_example builds one).
+WALKTHROUGHS = {"tutorial.md"}
 
 
 def _python_blocks(page: str) -> list[str]:
@@ -25,10 +30,32 @@ def _run(page: str, block: int = 0, namespace: dict | None = None) -> dict:
     return namespace
 
 
+def _own_session(text: str) -> bool:
+    return '"my_session"' in text
+
+
+@pytest.fixture(scope="module")
+def tutorial(tmp_path_factory):
+    """The namespace after the blocks of docs/tutorial.md ran in order (once per module)."""
+    namespace: dict = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO)
+        # the page writes its store and report with tempfile: keep them under pytest's tmp
+        patch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("tutorial")))
+        for block, text in enumerate(_python_blocks("tutorial.md")):
+            if not _own_session(text):
+                _run("tutorial.md", block, namespace)
+    return namespace
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_worked_examples_run(page, monkeypatch):
+def test_worked_examples_run(page, monkeypatch, request):
     blocks = _python_blocks(page)
     assert blocks, f"docs/{page} has no python example"
+    if page in WALKTHROUGHS:
+        assert "sample_data/" in blocks[0], f"docs/{page} does not start from sample_data/"
+        assert request.getfixturevalue("tutorial")
+        return
     monkeypatch.chdir(REPO)  # the examples use paths relative to the repository
     namespace: dict = {}  # later examples of a page may use what earlier ones made
     runnable = [i for i, text in enumerate(blocks) if "sample_data/" in text]
@@ -75,3 +102,50 @@ def test_raman_example_finds_the_unreacted_particles(monkeypatch):
     best = max(((labels == k) & unreacted).sum() / ((labels == k) | unreacted).sum()
                for k in range(4))
     assert best > 0.95  # one cluster is the unreacted particles
+
+
+def test_tutorial_gives_what_the_page_shows(tutorial):
+    li_metal = tutorial["li_metal"].set_index("cycle")["value"]
+    assert li_metal[10] == pytest.approx(0.2 / 1.2, abs=0.005)  # truth: 0.2 of the electrolyte line
+    trend = tutorial["trend"].query("species == 'li_metal' and quantity == 'fraction'").iloc[0]
+    assert trend["slope_per_cycle"] == pytest.approx(0.0167, abs=0.001)
+    r = tutorial["correlation"].query("species == 'li_metal' and quantity == 'fraction'")
+    assert r["pearson_r"].iloc[0] < -0.99  # more Li metal, less capacity
+    assert len(tutorial["again"]) == 0 and tutorial["again"].skipped > 0  # the store is idempotent
+    html = tutorial["html"]
+    assert html.is_file() and not html.is_relative_to(REPO)
+    assert (html.parent / "species_vs_cycle.parquet").is_file()
+
+
+def test_tutorial_manifest_example(tmp_path, monkeypatch):
+    """The page's session.toml on copies of a few sample files, run by the page's own code."""
+    text = (REPO / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    (manifest,) = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    folder = tmp_path / "my_session"
+    sample = REPO / "sample_data"
+    for name in ("echem", "xps", "xas/ni_references"):  # as the page's cp commands
+        shutil.copytree(sample / name, folder / name)
+    for number in (1, 8):
+        name = f"xas/cell01_Ni_K_operando/cell01_Ni_K_{number:03d}.xdi"
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sample / name, folder / name)
+    (folder / "session.toml").write_text(manifest, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    blocks = [i for i, block in enumerate(_python_blocks("tutorial.md")) if _own_session(block)]
+    assert blocks, "docs/tutorial.md has no example on my_session"
+    namespace: dict = {}
+    for block in blocks:
+        _run("tutorial.md", block, namespace)
+    choices = {(c.label, c.recipe, c.origin) for c in namespace["session"].choices()}
+    assert ("xps/cell01_cycle10.vms [S 2p]", "xps-s2p-argyrodite", "manifest") in choices
+    assert ("xps/cell01_cycle10.vms [P 2p]", None, "none") in choices  # auto = false
+    placed = namespace["placed"]
+    xps = placed[placed["file"].str.startswith("xps/")].drop_duplicates("file").set_index("file")
+    assert xps["cycle"].to_dict() == {"xps/cell01_cycle00.vms": 0, "xps/cell01_cycle10.vms": 10}
+    assert set(xps["cycle_source"]) == {"tag"} and xps.loc["xps/cell01_cycle10.vms", "state"] == "discharged"
+    charged = placed.query("species == 'charged' and quantity == 'fraction'").set_index("file")["value"]
+    truth = {"001": 0.066667, "008": 1.0}  # truth.json: the scans' charged fraction
+    for number, expected in truth.items():
+        scan = f"xas/cell01_Ni_K_operando/cell01_Ni_K_{number}.xdi"
+        assert charged[scan] == pytest.approx(expected, abs=0.02)  # the [references] LCF
+    assert set(placed.loc[placed["file"].str.startswith("xas/"), "cycle_source"]) == {"cycler"}
