@@ -693,6 +693,64 @@ def _run_session(session: Any) -> Any:
 
 
 @app.command()
+def watch(
+    folder: Annotated[Path, typer.Argument(
+        help="Session folder a measurement is writing into.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder (created if missing).")] = Path("report"),
+    store: Annotated[Path | None, typer.Option(
+        "--store", help="Result store folder (default $SPECSSB_STORE, else ~/.local/share/specssb/store).",
+    )] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not add the results to the store.")] = False,
+    idle: Annotated[float, typer.Option(
+        "--idle", min=0.0, help="Write the report and stop after this many seconds without a change.",
+    )] = 3600.0,
+    poll: Annotated[float, typer.Option(
+        "--poll", min=0.05, help="Seconds between looks at the folder; a file is read once its size "
+                                 "and time have not changed for two looks.",
+    )] = 2.0,
+) -> None:
+    """Analyse a session folder as files are completed, and write the report at the end.
+
+    Half-written files (still changing) and temporary files (.*, ~*, *.tmp, *.part) are left
+    alone; each complete file is read once and printed. The report (as `specssb report`
+    writes it) is written when nothing changed for --idle seconds, or on Ctrl-C or SIGTERM;
+    the results go to the store then. Exit codes as `specssb report`.
+    """
+    from specssb.report.store import default_store
+    from specssb.report.watch import watch as watch_folder
+
+    def show(event: Any) -> None:
+        if event.kind == "taken":
+            _out.print(f"+ {event.relative}: {event.message}", markup=False)
+        elif event.kind == "removed":
+            _out.print(f"- {event.relative}: {event.message}", markup=False)
+        else:
+            _err.print(f"! {event.relative}: {event.message}", markup=False)
+
+    folder_store = None if no_store else (store if store is not None else default_store())
+    _out.print(f"watching {folder} (Ctrl-C writes the report)", markup=False)
+    try:
+        outcome = watch_folder(folder, out=out, store=folder_store, idle=idle, poll=poll, on_event=show)
+    except SpecssbError as exc:
+        _fail(exc)
+    result = outcome.result
+    analysed = [a for a in result.analyses if a.table is not None]
+    failed = [f"{f.file}: {f.reason}" for f in result.failed]
+    failed += [f"analysis {a.label}: {a.error}" for a in result.analyses if a.error]
+    for line in failed:
+        _err.print(line, markup=False)
+    ended = {"idle": f"idle for {idle:g} s", "interrupt": "interrupted", "terminated": "terminated"}
+    _out.print(f"{ended[outcome.reason]}: {len(analysed)} of {len(result.analyses)} analyses → "
+               f"{outcome.report}", markup=False)
+    if not analysed:
+        _err.print(f"nothing in {folder} could be analysed", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    if failed:
+        _err.print(f"{len(failed)} failures, listed in the report", markup=False)
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
 def history(
     species: Annotated[str, typer.Argument(help="Species label, e.g. li2s (any case).")],
     quantity: Annotated[str, typer.Option(

@@ -17,7 +17,7 @@ from specssb.parsers import sha256_of
 from specssb.report._session_manifest import Manifest
 from specssb.spectrum import Spectrum
 
-__all__ = ["cycler_of", "prepare", "read_items"]
+__all__ = ["configuration_files", "cycler_of", "prepare", "read_item", "read_items"]
 
 
 def read_items(root: Path, manifest: Manifest | None,
@@ -26,47 +26,63 @@ def read_items(root: Path, manifest: Manifest | None,
 
     The manifest and the recipe files it names are configuration, not items.
     """
+    configuration = configuration_files(root, manifest, manifest_path)
+    files = [read_item(root, path, info, why, manifest) for path, info, why in parsers.discover(root)
+             if path.resolve() not in configuration]
+    return files, []
+
+
+def configuration_files(root: Path, manifest: Manifest | None, manifest_path: Path) -> set[Path]:
+    """The manifest and the recipe files it names (resolved): configuration, not items."""
+    return {manifest_path.resolve()} | {
+        (root / entry.recipe).resolve() for entry in (manifest.analysis if manifest else [])
+        if entry.recipe_is_path}
+
+
+def read_item(root: Path, path: Path, info: Any, why: str, manifest: Manifest | None) -> Any:
+    """One item of :func:`specssb.parsers.discover` as a :class:`~specssb.report.session.SessionFile`.
+
+    Parameters
+    ----------
+    root : Path
+        The session folder.
+    path : Path
+        The item (a file, or a folder format such as a Bruker experiment).
+    info : FormatInfo or None
+        Its sniffed format; None when no format claims it (``why`` says why).
+    why : str
+    manifest : Manifest or None
+        For the tags and the timezone.
+    """
     from specssb.report.session import SessionFile
 
     timezone = manifest.options.timezone if manifest is not None else None
-    configuration = {manifest_path.resolve()} | {
-        (root / entry.recipe).resolve() for entry in (manifest.analysis if manifest else [])
-        if entry.recipe_is_path}
-    files = []
-    for path, info, why in parsers.discover(root):
-        if path.resolve() in configuration:
-            continue
-        relative = path.relative_to(root).as_posix()
-        tags = _tags_of(relative, manifest)
-        if info is None:
-            files.append(SessionFile(path, relative, "unrecognised", tags=tags, error=why))
-            continue
-        if info.technique == "echem":
-            files.append(SessionFile(path, relative, "cycler", info.name, info.technique,
-                                     sha256=_hash(path), tags=tags))
-            continue
-        options = {"timezone": timezone} if timezone and "timezone" in info.options else {}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                spectra = parsers.read(path, format=info.name, **options)
-            except (SpecssbError, OSError) as error:
-                files.append(SessionFile(path, relative, "failed", info.name, info.technique,
-                                         sha256=_hash(path), tags=tags,
-                                         error=f"{type(error).__name__}: {error}"))
-                continue
-            except Exception as error:  # noqa: BLE001 - a reader's bug must not stop a session
-                files.append(SessionFile(
-                    path, relative, "failed", info.name, info.technique, sha256=_hash(path),
-                    tags=tags, error=f"unexpected {type(error).__name__} in the {info.name} "
-                                     f"reader: {error}"))
-                continue
-        notes = [f"{w.category.__name__}: {w.message}" for w in caught]
-        prepared, steps = prepare(spectra)
-        sha = spectra[0].source.sha256 if spectra and spectra[0].source is not None else _hash(path)
-        files.append(SessionFile(path, relative, "read", info.name, info.technique,
-                                 tuple(prepared), sha, tags, None, tuple(notes + steps)))
-    return files, []
+    relative = path.relative_to(root).as_posix()
+    tags = _tags_of(relative, manifest)
+    if info is None:
+        return SessionFile(path, relative, "unrecognised", tags=tags, error=why)
+    if info.technique == "echem":
+        return SessionFile(path, relative, "cycler", info.name, info.technique,
+                           sha256=_hash(path), tags=tags)
+    options = {"timezone": timezone} if timezone and "timezone" in info.options else {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            spectra = parsers.read(path, format=info.name, **options)
+        except (SpecssbError, OSError) as error:
+            return SessionFile(path, relative, "failed", info.name, info.technique,
+                               sha256=_hash(path), tags=tags,
+                               error=f"{type(error).__name__}: {error}")
+        except Exception as error:  # noqa: BLE001 - a reader's bug must not stop a session
+            return SessionFile(
+                path, relative, "failed", info.name, info.technique, sha256=_hash(path),
+                tags=tags, error=f"unexpected {type(error).__name__} in the {info.name} "
+                                 f"reader: {error}")
+    notes = [f"{w.category.__name__}: {w.message}" for w in caught]
+    prepared, steps = prepare(spectra)
+    sha = spectra[0].source.sha256 if spectra and spectra[0].source is not None else _hash(path)
+    return SessionFile(path, relative, "read", info.name, info.technique,
+                       tuple(prepared), sha, tags, None, tuple(notes + steps))
 
 
 def prepare(spectra: list[Spectrum]) -> tuple[list[Spectrum], list[str]]:

@@ -49,6 +49,7 @@ __all__ = ["Analysis", "AnalysisResult", "Choice", "FailedFile", "Session", "Ses
            "SessionResult", "SpectrumRef"]
 
 Progress = Callable[[int, int, str], None]
+ItemReader = Callable[[Path, Manifest | None, Path], tuple[list[Any], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -206,12 +207,17 @@ class Session:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, folder: str | Path) -> Session:
+    def open(cls, folder: str | Path, *, items: ItemReader | None = None) -> Session:
         """Read a session folder: its manifest, every file's format and spectra.
 
         Parameters
         ----------
         folder : str or Path
+        items : callable, optional
+            ``items(folder, manifest, manifest_path) -> (files, notes)``: the session's
+            :class:`SessionFile` items. Default: every item under the folder, read
+            (:func:`specssb.report._session_files.read_items`); :mod:`specssb.report.watch`
+            passes the items that are complete.
 
         Returns
         -------
@@ -241,7 +247,7 @@ class Session:
             manifest = parse_manifest(text, path=manifest_path, root=root)
         recipes = _manifest_recipes(manifest, text, root, manifest_path)
         _check_manifest_files(manifest, text, root, manifest_path)
-        files, notes = read_items(root, manifest, manifest_path)
+        files, notes = (items or read_items)(root, manifest, manifest_path)
         cycler, more = cycler_of(root, manifest, files)
         return cls(root, tuple(files), manifest, manifest_path if manifest else None, cycler,
                    tuple(notes + more), tuple(recipes), text)
@@ -336,6 +342,19 @@ class Session:
 
 
 # ---------------------------------------------------------------------- manifest helpers
+#: Words in a file or folder name that mark a reference or calibration measurement (a Si
+#: wafer, a metal foil, an end-member compound), which the automatic plan does not analyse as a
+#: sample; name it in session.toml to analyse it anyway.
+REFERENCE_WORDS = ("reference", "references", "calibration", "calib")
+
+
+def _is_reference_file(relative: str) -> bool:
+    import re
+
+    words = {w for part in Path(relative).parts for w in re.split(r"[^a-z0-9]+", part.lower())}
+    return bool(words & set(REFERENCE_WORDS))
+
+
 def _manifest_error(reason: str, text: str, path: Path, loc: tuple[str | int, ...]) -> ConfigError:
     key = next((str(part) for part in reversed(loc) if isinstance(part, str)), None)
     return ConfigError(reason, path=path, line=line_of(text, loc), key=key)
@@ -405,6 +424,7 @@ class _Planner:
                         self._choose(ref, None, "none", "no [[analysis]] of session.toml covers "
                                      "it, and [options] auto = false")
         self._drop_reference_scans()
+        self._drop_named_references()
         analyses = []
         seen: dict[str, int] = {}
         for group in self.groups.values():
@@ -523,6 +543,24 @@ class _Planner:
                 if not any(c.spectrum == ref and c.origin == "reference" for c in self.choices):
                     self._choose(ref, None, "reference",
                                  f"reference spectrum {whose}; not analysed as a scan")
+            group["refs"] = kept
+
+    def _drop_named_references(self) -> None:
+        """Automatically planned spectra of files named as references or calibrations (a Si
+        wafer, a foil) are not analysed as samples (:data:`REFERENCE_WORDS`)."""
+        for group in self.groups.values():
+            if group["origin"] != "auto":
+                continue
+            kept = []
+            for ref in group["refs"]:
+                if not _is_reference_file(ref.file):
+                    kept.append(ref)
+                    continue
+                self.choices = [c for c in self.choices
+                                if not (c.spectrum == ref and c.recipe == group["recipe"].name)]
+                if not any(c.spectrum == ref and c.origin == "reference" for c in self.choices):
+                    self._choose(ref, None, "reference", "a reference or calibration measurement "
+                                 "(its name says so): not analysed as a sample")
             group["refs"] = kept
 
     def _analysis(self, group: dict[str, Any], label: str) -> Analysis:

@@ -293,3 +293,13 @@ def test_corrupt_files_are_listed_and_the_run_completes(sample_data: Path, tmp_p
     s2p = by_label["xps-s2p-argyrodite"]
     assert s2p.error is None and set(s2p.table.frame["file"]) == {"xps/cell01_cycle10.vms"}
     assert s2p.table.frame["converged"].all()
+
+
+def test_reference_and_calibration_files_are_not_analysed_as_samples():
+    from specssb.report.session import _is_reference_file
+
+    assert _is_reference_file("raman/si_reference_532nm.sif")
+    assert _is_reference_file("xas/ni_references/NMC811_charged_Ni_K.xdi")
+    assert _is_reference_file("raman/Calibration-Ne.spe")
+    assert not _is_reference_file("xps/cell01_cycle00.vms")
+    assert not _is_reference_file("raman/preferences.wdf")  # whole words only
