@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = ["xas.md", "xps.md", "nmr.md", "raman.md", "tutorial.md"]
+PAGES = ["xas.md", "xps.md", "nmr.md", "raman.md", "tutorial.md", "cases.md"]
 #: Walk-throughs: every python block runs, in order, in one namespace, except those on the
 #: reader's own session folder "my_session" (test_tutorial_manifest_example builds one).
 WALKTHROUGHS = {"tutorial.md"}
+#: Pages whose every python block runs, in order, in one namespace (no reader-owned files).
+ALL_BLOCKS = {"cases.md"}
 
 
 def _python_blocks(page: str) -> list[str]:
@@ -48,10 +50,32 @@ def tutorial(tmp_path_factory):
     return namespace
 
 
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    """The namespace after every block of docs/cases.md ran in order (once per module).
+
+    Figures go to a temporary folder: SPECSSB_WRITE_DOC_FIGURES is unset here, so the test
+    never rewrites docs/images (set it to 1 by hand to regenerate the page's figures)."""
+    namespace: dict = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO)
+        patch.delenv("SPECSSB_WRITE_DOC_FIGURES", raising=False)
+        patch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("cases")))
+        for block in range(len(_python_blocks("cases.md"))):
+            _run("cases.md", block, namespace)
+    return namespace
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_worked_examples_run(page, monkeypatch, request):
     blocks = _python_blocks(page)
     assert blocks, f"docs/{page} has no python example"
+    if page in ALL_BLOCKS:
+        namespace = request.getfixturevalue(page.removesuffix(".md"))
+        assert not namespace["figures"].is_relative_to(REPO)
+        assert sorted(p.name for p in namespace["figures"].glob("cases_*.png")) == [
+            f"cases_{n}.png" for n in range(1, 9)]
+        return
     if page in WALKTHROUGHS:
         assert "sample_data/" in blocks[0], f"docs/{page} does not start from sample_data/"
         assert request.getfixturevalue("tutorial")
@@ -149,3 +173,44 @@ def test_tutorial_manifest_example(tmp_path, monkeypatch):
         scan = f"xas/cell01_Ni_K_operando/cell01_Ni_K_{number}.xdi"
         assert charged[scan] == pytest.approx(expected, abs=0.02)  # the [references] LCF
     assert set(placed.loc[placed["file"].str.startswith("xas/"), "cycle_source"]) == {"cycler"}
+
+
+def test_cases_give_what_the_page_says(cases):
+    """docs/cases.md: each case's headline number against the truth its data were made with."""
+    import json
+
+    import numpy as np
+
+    truth = json.loads((REPO / "sample_data" / "truth.json").read_text())
+    # 1. synthetic LLTO depth profile: Ti3+ fraction recovered within 2 points at every depth
+    assert np.max(np.abs(cases["ti3"].to_numpy() - cases["ti3_truth"])) < 0.02
+    # 2. sample XPS: Li2S and Li3P grow; at cycle 10 within 1.5 points of the truth
+    grown = cases["decomposition"].set_index(["species", "cycle"])["fraction"]
+    assert grown["li2s", 10] > grown["li2s", 0] + 0.1 and grown["li3p", 10] > grown["li3p", 0] + 0.08
+    assert grown["li2s", 10] == pytest.approx(truth["xps/cell01_cycle10.vms"]["li2s_fraction_of_S"], abs=0.015)
+    assert grown["li3p", 10] == pytest.approx(truth["xps/cell01_cycle10.vms"]["li3p_fraction_of_P"], abs=0.015)
+    # 3. synthetic LLZO: the Li2CO3/LiOH share of O 1s within 2 points at every temperature
+    assert np.max(np.abs(cases["surface"]["fraction"].to_numpy() - cases["surface_truth"])) < 0.02
+    assert np.max(np.abs(cases["carbonate"]["fraction"].to_numpy() - cases["carbonate_truth"])) < 0.06
+    # 4. S K-edge LCF: the uncoated files and the synthetic coated cell within 0.5 points
+    files = [truth[f"xas/cell01_S_K_cycle{c:02d}.xdi"]["li2s_fraction_of_S"] for c in (0, 5, 10)]
+    assert np.allclose(cases["li2s"]["uncoated"].weights[:, 1], files, atol=0.005)
+    assert np.allclose(cases["li2s"]["coated"].weights[:, 1], cases["coated_truth"], atol=0.005)
+    # 5. CSI: the filament within one voxel, the bottom-interface loss within 2 points
+    csi = truth["nmr/cell02_7Li_csi/2"]
+    assert abs(cases["filament"]["refined_mm"] - csi["filament_position_mm"]) < csi["voxel_mm"]
+    assert cases["loss"]["bottom"] == pytest.approx(csi["interfacial_loss_percent"], abs=2.0)
+    assert abs(cases["loss"]["top"]) < 0.5
+    # 6. synthetic EXSY: the exchange rate within 5 %
+    assert cases["rates"]["li2s", "k_exchange"] == pytest.approx(3.0, rel=0.05)
+    assert cases["rates"]["li2s", "population"] == pytest.approx(0.2, abs=0.01)
+    # 7. LCO composite: one k-means cluster is the unreacted particles (IoU > 0.95)
+    composite = truth["raman/cell02_lco_lpscl_map_after.wdf"]
+    unreacted = np.array(composite["unreacted_mask"]).astype(bool)
+    labels = cases["clusters"].labels.values
+    assert max(((labels == k) & unreacted).sum() / ((labels == k) | unreacted).sum() for k in range(4)) > 0.95
+    # 8. NCM | Li6PS5Cl map: PS4 unshifted, the Li2S fraction map follows the truth
+    expected = np.array(truth["raman/cell01_map_cycle10.wdf"]["li2s_fraction_map"])
+    found = cases["li2s_map"].values
+    assert np.max(np.abs(found - expected)) < 0.08 and np.corrcoef(found.ravel(), expected.ravel())[0, 1] > 0.99
+    assert np.max(np.abs(cases["bands"]["ps4", "center"].values - 425.0)) < 0.5
