@@ -279,6 +279,20 @@ def _area_gradients(model: CompiledModel, full: np.ndarray) -> tuple[np.ndarray,
     return areas, gradient
 
 
+def _propagated(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """``sqrt(g C gᵀ)`` per spectrum and quantity, (m, k) from (m, k, n) and (m, n, n).
+
+    A parameter whose error is unknown (NaN: it had no effect at the solution, e.g. the width of
+    a peak whose height sits at 0) does not spoil the errors of quantities that do not depend on
+    it (zero gradient); a quantity that does depend on it gets NaN.
+    """
+    unknown = np.isnan(np.einsum("mii->mi", covariance))
+    variance = np.einsum("mki,mij,mkj->mk", gradient, np.nan_to_num(covariance, nan=0.0), gradient)
+    std = np.sqrt(np.clip(variance, 0.0, None))
+    depends = np.any((gradient != 0) & unknown[:, None, :], axis=2)
+    return np.where(depends, np.nan, std)
+
+
 def spectrum_statistics(model: CompiledModel, full: np.ndarray, covariance: np.ndarray) -> dict[str, np.ndarray]:
     """Standard errors of the full parameters, areas and fractions with theirs, per spectrum.
 
@@ -291,18 +305,21 @@ def spectrum_statistics(model: CompiledModel, full: np.ndarray, covariance: np.n
         ``std_full`` (m, n_full); ``area``, ``area_std``, ``fraction``, ``fraction_std`` (m, k).
     """
     matrix = model.tie_matrix
-    cov_full = matrix @ covariance @ matrix.T  # (n_full, p) @ (m, p, p) @ (p, n_full)
+    # (n_full, p) @ (m, p, p) @ (p, n_full); a free parameter with unknown (NaN) errors makes
+    # unknown only the full parameters that depend on it, not every entry (0·NaN is NaN)
+    unknown_free = np.isnan(np.einsum("mii->mi", covariance))
+    cov_full = matrix @ np.nan_to_num(covariance, nan=0.0) @ matrix.T
+    unknown_full = (unknown_free.astype(float) @ (matrix != 0).T.astype(float)) > 0
+    cov_full[unknown_full[:, :, None] | unknown_full[:, None, :]] = np.nan
     std_full = np.sqrt(np.clip(np.einsum("mii->mi", cov_full), 0.0, None))
     areas, gradient = _area_gradients(model, full)
-    area_std = np.sqrt(np.clip(np.einsum("mki,mij,mkj->mk", gradient, cov_full, gradient), 0.0, None))
+    area_std = _propagated(gradient, cov_full)
     total = areas.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         fraction = areas / total
         summed = gradient.sum(axis=1, keepdims=True)
         fraction_gradient = (gradient * total[:, :, None] - areas[:, :, None] * summed) / total[:, :, None] ** 2
-    fraction_std = np.sqrt(
-        np.clip(np.einsum("mki,mij,mkj->mk", fraction_gradient, cov_full, fraction_gradient), 0.0, None)
-    )
+    fraction_std = _propagated(fraction_gradient, cov_full)
     return {"std_full": std_full, "area": areas, "area_std": area_std, "fraction": fraction,
             "fraction_std": fraction_std}
 

@@ -210,6 +210,25 @@ def damped_step(normal: np.ndarray, gradient: np.ndarray, held: np.ndarray, lam:
     return solution * scale
 
 
+def _covariance(normal: np.ndarray) -> np.ndarray:
+    """``(JᵀW²J)⁻¹`` of one spectrum whose matrix may be singular.
+
+    A parameter without effect at the solution (the centre and width of a peak whose height sits
+    at its bound 0) has an empty row and column: it gets NaN errors, and the others are computed
+    from the rest of the matrix, as if it were fixed. NaN everywhere when that is still singular.
+    """
+    p = normal.shape[0]
+    covariance = np.full((p, p), np.nan)
+    diagonal = np.diag(normal)
+    alive = np.flatnonzero(diagonal > 1e-12 * max(float(diagonal.max(initial=0.0)), 1e-300))
+    if alive.size:
+        try:
+            covariance[np.ix_(alive, alive)] = np.linalg.inv(normal[np.ix_(alive, alive)])
+        except np.linalg.LinAlgError:
+            pass
+    return covariance
+
+
 @dataclass
 class _State:
     """The spectra still iterating, compacted: row ``i`` is spectrum ``rows[i]`` of the batch.
@@ -301,12 +320,8 @@ class _Outcome:
         redchi = self.chisqr / max(n - p, 1)
         try:
             covariance = np.linalg.inv(self.normal) * redchi[:, None, None]
-        except np.linalg.LinAlgError:  # one singular matrix (a parameter without effect)
-            covariance = np.full(self.normal.shape, np.nan)
-            for i, normal in enumerate(self.normal):
-                try:
-                    covariance[i] = np.linalg.inv(normal) * redchi[i]
-                except np.linalg.LinAlgError:
-                    pass
+        except np.linalg.LinAlgError:  # a singular matrix: a parameter without effect
+            covariance = np.stack([_covariance(normal) for normal in self.normal])
+            covariance *= redchi[:, None, None]
         return SolverResult(self.free, covariance, self.chisqr, redchi, self.iterations,
                             self.converged)

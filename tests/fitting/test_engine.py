@@ -290,3 +290,34 @@ def test_a_doublet_with_a_free_ratio_fits_its_area_ratio():
     area = frame[frame["quantity"] == "area"].set_index("species")["value"]
     assert area["ps4_b"] / area["ps4"] == pytest.approx(0.4, abs=0.02)  # fitted, not forced to 0.5
     assert area["li2s_b"] / area["li2s"] == pytest.approx(0.5, rel=1e-9)  # still tied
+
+
+def test_a_component_fitted_to_nothing_leaves_the_others_errors_intact():
+    """The absent peak's height sits at its bound 0, so its centre and width have no effect: the
+    normal matrix is singular. Their errors are unknown (NaN); every other error stays finite."""
+    recipe = Recipe.from_text("""
+name = "two"
+technique = "xps"
+[[component]]
+species = "main"
+shape = "gaussian"
+height = {value = 900, min = 0}
+center = {value = 285.0, min = 284, max = 286}
+fwhm = {value = 1.2, min = 0.5, max = 3}
+[[component]]
+species = "absent"
+shape = "gaussian"
+height = {value = 50, min = 0}
+center = {value = 289.0, min = 288, max = 290}
+fwhm = {value = 1.2, min = 0.5, max = 3}
+""")
+    x = np.linspace(280.0, 293.0, 400)
+    rng = np.random.default_rng(2)
+    y = 1000.0 * np.exp(-4 * np.log(2) * ((x - 285.0) / 1.3) ** 2) + rng.normal(0, 5.0, x.size)
+    y -= 40.0 * np.exp(-4 * np.log(2) * ((x - 289.0) / 1.2) ** 2)  # pushes the absent height to 0
+    spectrum = Spectrum(axis=Axis("binding_energy", "eV", x), data=y, technique="xps", signal="counts")
+    frame = fit(spectrum, recipe).frame.set_index(["species", "quantity"])
+    assert frame.loc[("absent", "height"), "value"] == 0.0
+    assert np.isnan(frame.loc[("absent", "center"), "stderr"])
+    for key in (("main", "center"), ("main", "fraction"), ("main", "area"), ("absent", "area")):
+        assert np.isfinite(frame.loc[key, "stderr"]) and frame.loc[key, "stderr"] > 0, key

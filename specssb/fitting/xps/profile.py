@@ -70,7 +70,9 @@ def species_profile(table: FitTable, spectra: Sequence[Spectrum], *, along: str)
         value, unit = positions[key](index)
         by_quantity = group.groupby("quantity")
         summed = by_quantity["value"].sum()
-        errors = by_quantity["stderr"].sum()  # tied partners: fully correlated
+        # tied partners: fully correlated; an unknown error stays unknown (NaN), never 0
+        errors = by_quantity["stderr"].sum(min_count=1).where(~by_quantity["stderr"].apply(
+            lambda e: e.isna().any()))
         rows.append({
             along: value, "unit": unit, "species": species,
             "fraction": summed["fraction"], "fraction_stderr": errors["fraction"],
