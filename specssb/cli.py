@@ -360,6 +360,8 @@ def fit(
             _fail(exc)
         _write_charge_corrections(good, out / "charge_corrections.csv")
     selected = [s for r in good for s in r.spectra if chosen.applies_to(s)]
+    if chosen.technique == "nmr" and not chosen.steps:  # 1D FIDs: processed as their procs say
+        selected = _processed_fids(selected)
     if not selected:
         _fail(SpecssbError(f"no spectrum in the inputs matches recipe {chosen.name!r} "
                            f"(technique {chosen.technique}, select {chosen.select.model_dump(exclude_none=True)})"))
