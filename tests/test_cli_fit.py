@@ -61,3 +61,13 @@ def test_fit_charge_corrects_each_file_from_its_own_c1s(tmp_path):
     skipped = runner.invoke(app, ["fit", *map(str, XPS), "--recipe", "xps-s2p-argyrodite",
                                   "--out", str(tmp_path / "raw"), "--plots", "0", "--no-calibrate"])
     assert skipped.exit_code == 0 and not (tmp_path / "raw" / "charge_corrections.csv").exists()
+
+
+def test_fit_processes_nmr_fids_before_an_nmr_peak_recipe(tmp_path):
+    folder = REPO / "sample_data" / "nmr" / "cell01_7Li" / "11"   # a raw FID, after 10 cycles
+    result = runner.invoke(app, ["fit", str(folder), "-r", "nmr-7li-metal", "-o", str(tmp_path),
+                                 "--plots", "0"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "fits.csv").set_index(["species", "quantity"])
+    assert abs(frame.loc[("li_metal", "center"), "value"] - 258.0) < 0.5   # Knight shift, ppm
+    assert abs(frame.loc[("electrolyte", "center"), "value"] - 1.2) < 0.5
