@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test docs sample-data clean
+.PHONY: demo test fuzz docs sample-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ demo: $(VENV)/.installed-core
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# Long parser fuzzing (tests/fuzz): many hypothesis examples, every sample and boundary; prints
+# the cases run per format. FUZZ_EXAMPLES=200 make fuzz for a shorter run.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(VENV)/.installed-test
+	SPECSSB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz -q -s -p no:cacheprovider
 
 # Regenerate the generated documentation and the sample files (both are committed).
 docs: $(VENV)/.installed-core

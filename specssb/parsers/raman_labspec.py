@@ -454,6 +454,9 @@ def parse_jobinyvon_xml(data: bytes, *, source: Source, timezone: str = "UTC") -
         line, column = exc.position
         raise ParseError(path, f"malformed XML ({exc.msg if hasattr(exc, 'msg') else exc})",
                          position=f"line {line}, column {column}") from exc
+    except (LookupError, ValueError) as exc:  # unknown or multi-byte encoding declared
+        raise ParseError(path, f"unusable XML encoding declaration ({exc})",
+                         position="line 1") from exc
     if root.tag != "LSX_Data":
         raise ParseError(path, f"the root element is <{root.tag}>, not <LSX_Data>")
     tree, matrix = root.find("LSX_Tree"), root.find("LSX_Matrix")

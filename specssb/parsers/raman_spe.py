@@ -141,7 +141,7 @@ def _xml(data: bytes, offset: int, path: str) -> ET.Element:
                                f"({len(data)} bytes)", position="byte 678")
     try:
         return ET.fromstring(data[offset:])
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:  # also a bad encoding declaration
         raise ParseError(path, f"SPE 3.0 XML footer is not well-formed XML ({exc})",
                          position=f"byte {offset}") from None
 

@@ -161,6 +161,9 @@ def _groups(data: bytes, path: str) -> list[dict[str, Any]]:
         line, column = exc.position
         raise ParseError(path, f"malformed XML ({exc.msg if hasattr(exc, 'msg') else exc})",
                          position=f"line {line}, column {column}") from exc
+    except (LookupError, ValueError) as exc:  # unknown or multi-byte encoding declared
+        raise ParseError(path, f"unusable XML encoding declaration ({exc})",
+                         position="line 1") from exc
     sequence = root.find("sequence")
     if root.tag != "any" or sequence is None or sequence.get("type_name") != "RegionGroupSeq":
         raise ParseError(path, "not a SpecsLab 2 XML file: expected <any> holding a "
