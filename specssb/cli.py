@@ -537,20 +537,15 @@ def _demo_fits(spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
 
 
 def _processed_fids(spectra: list[Spectrum]) -> list[Spectrum]:
-    """1D NMR FIDs processed as their TopSpin ``procs`` say (others unchanged), so the demo's
-    NMR recipes see spectra; CSI and other series stay raw for their own chains."""
-    from specssb.fitting.nmr import process
+    """1D NMR FIDs processed as their TopSpin ``procs`` say (others unchanged), so NMR peak
+    recipes see spectra; a FID that cannot be processed is reported and kept raw."""
+    from specssb.fitting.nmr.processing import process_fids
 
-    out = []
-    for spectrum in spectra:
-        if spectrum.technique == "nmr" and spectrum.signal == "fid" and not spectrum.leading_shape:
-            try:
-                processed = process(spectrum)
-                spectrum = processed.replace(data=processed.data.real)
-            except SpecssbError as exc:
-                _err.print(f"{_describe(spectrum)}: not processed: {exc}", markup=False)
-        out.append(spectrum)
-    return out
+    processed, notes = process_fids(spectra)
+    for note in notes:
+        if note.startswith("FID not processed"):
+            _err.print(note, markup=False)
+    return processed
 
 
 def _demo_csi(recipe: Any, spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
@@ -647,36 +642,12 @@ def report(
 
 def _session_report(folder: Path, out: Path, *, store: Path | None) -> tuple[Path, Any]:
     """Session → run → cycler table → cycles → store → report; returns the report and the run."""
-    from specssb.report.echem import read_cycler_table
-    from specssb.report.render import render_report
+    from specssb.report.render import write_session_report
     from specssb.report.session import Session
-    from specssb.report.store import Store
-    from specssb.report.tracking import assign_cycles
 
     session = Session.open(folder)
     result = _run_session(session)
-    notes: list[str] = []
-    cycler = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if session.cycler is not None:
-            try:
-                cycler = read_cycler_table(session.cycler, timezone=session.timezone)
-            except SpecssbError as exc:
-                notes.append(f"cycler file {session.cycler} not used: {type(exc).__name__}: {exc}")
-        added = []
-        if store is not None:
-            name = session.sample or session.folder.resolve().name
-            try:
-                results = Store(store)
-                for analysis in result.analyses:
-                    if analysis.table is not None and len(analysis.table.frame):
-                        added.append(results.add(name, assign_cycles(analysis.table.frame, cycler)))
-            except SpecssbError as exc:
-                notes.append(f"results not added to the store {store}: {type(exc).__name__}: {exc}")
-    notes += [f"{w.category.__name__}: {w.message}" for w in caught]
-    target = render_report(result, cycler=cycler, store_run=added, out=out, notes=notes)
-    return target, result
+    return write_session_report(session, result, out=out, store=store), result
 
 
 def _run_session(session: Any) -> Any:

@@ -86,27 +86,11 @@ def read_item(root: Path, path: Path, info: Any, why: str, manifest: Manifest | 
 
 
 def prepare(spectra: list[Spectrum]) -> tuple[list[Spectrum], list[str]]:
-    """Spectra as analysed: 1D NMR FIDs processed from their stored procs (real part).
+    """Spectra as analysed (:func:`specssb.fitting.nmr.processing.process_fids`): 1D NMR FIDs
+    processed from their stored procs; CSI data sets and other series stay raw."""
+    from specssb.fitting.nmr.processing import process_fids
 
-    CSI data sets and other series stay raw for their own chains. A FID that cannot be
-    processed is kept raw, with a note.
-    """
-    from specssb.fitting.nmr import process
-
-    out, notes = [], []
-    for spectrum in spectra:
-        if spectrum.technique == "nmr" and spectrum.signal == "fid" and not spectrum.leading_shape:
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    processed = process(spectrum)
-                spectrum = processed.replace(data=processed.data.real)
-                notes.append("FID processed as its procs say (Fourier transform, window, phase)")
-                notes += [f"{w.category.__name__}: {w.message}" for w in caught]
-            except SpecssbError as error:
-                notes.append(f"FID not processed: {error}")
-        out.append(spectrum)
-    return out, notes
+    return process_fids(spectra)
 
 
 def cycler_of(root: Path, manifest: Manifest | None, files: list[Any]) -> tuple[Path | None, list[str]]:

@@ -44,7 +44,7 @@ from specssb._version import __version__
 from specssb.errors import SpecssbError
 from specssb.report import figures as fig
 
-__all__ = ["TECHNIQUE_ORDER", "VERSIONED", "render_report"]
+__all__ = ["TECHNIQUE_ORDER", "VERSIONED", "render_report", "write_session_report"]
 
 TECHNIQUE_ORDER = ("xps", "xas", "nmr", "raman")
 #: Distributions whose versions the provenance section lists.
@@ -501,3 +501,52 @@ def _version_of(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def write_session_report(session: Any, result: Any, *, out: Path,
+                         store: Path | None, notes: list[str] | None = None) -> Path:
+    """What ``specssb report`` does after the run: cycler table, store, report.
+
+    Parameters
+    ----------
+    session : Session
+    result : SessionResult
+        Its run.
+    out : Path
+        Report folder.
+    store : Path or None
+        Result store folder; None adds nothing.
+    notes : list of str, optional
+        Further remarks listed among the report's warnings.
+
+    Returns
+    -------
+    Path
+        ``report.html``.
+    """
+    from specssb.report.echem import read_cycler_table
+    from specssb.report.render import render_report
+    from specssb.report.store import Store
+    from specssb.report.tracking import assign_cycles
+
+    notes = list(notes or [])
+    cycler = None
+    added = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if session.cycler is not None:
+            try:
+                cycler = read_cycler_table(session.cycler, timezone=session.timezone)
+            except SpecssbError as exc:
+                notes.append(f"cycler file {session.cycler} not used: {type(exc).__name__}: {exc}")
+        if store is not None:
+            name = session.sample or session.folder.resolve().name
+            try:
+                results = Store(store)
+                for analysis in result.analyses:
+                    if analysis.table is not None and len(analysis.table.frame):
+                        added.append(results.add(name, assign_cycles(analysis.table.frame, cycler)))
+            except SpecssbError as exc:
+                notes.append(f"results not added to the store {store}: {type(exc).__name__}: {exc}")
+    notes += [f"{w.category.__name__}: {w.message}" for w in caught]
+    return render_report(result, cycler=cycler, store_run=added, out=out, notes=notes)

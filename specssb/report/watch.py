@@ -50,7 +50,6 @@ import dataclasses
 import signal
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -59,13 +58,14 @@ from pathlib import Path
 from typing import Any
 
 from specssb import parsers
-from specssb.errors import ConfigError, SpecssbError
+from specssb.errors import ConfigError
 from specssb.report._session_files import configuration_files, read_item
 from specssb.report._session_manifest import MANIFEST_NAME
 from specssb.report._session_run import FailedFile, SessionResult, run_session
+from specssb.report.render import write_session_report
 from specssb.report.session import Session
 
-__all__ = ["IGNORED", "WatchEvent", "WatchOutcome", "Watcher", "watch", "write_session_report"]
+__all__ = ["IGNORED", "WatchEvent", "WatchOutcome", "Watcher", "watch"]
 
 #: Name patterns (of any path component) that are never items: temporary and hidden files.
 IGNORED = (".*", "~*", "*.tmp", "*.part")
@@ -381,55 +381,6 @@ class _OnePlan:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
-
-
-def write_session_report(session: Session, result: SessionResult, *, out: Path,
-                         store: Path | None, notes: list[str] | None = None) -> Path:
-    """What ``specssb report`` does after the run: cycler table, store, report.
-
-    Parameters
-    ----------
-    session : Session
-    result : SessionResult
-        Its run.
-    out : Path
-        Report folder.
-    store : Path or None
-        Result store folder; None adds nothing.
-    notes : list of str, optional
-        Further remarks listed among the report's warnings.
-
-    Returns
-    -------
-    Path
-        ``report.html``.
-    """
-    from specssb.report.echem import read_cycler_table
-    from specssb.report.render import render_report
-    from specssb.report.store import Store
-    from specssb.report.tracking import assign_cycles
-
-    notes = list(notes or [])
-    cycler = None
-    added = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if session.cycler is not None:
-            try:
-                cycler = read_cycler_table(session.cycler, timezone=session.timezone)
-            except SpecssbError as exc:
-                notes.append(f"cycler file {session.cycler} not used: {type(exc).__name__}: {exc}")
-        if store is not None:
-            name = session.sample or session.folder.resolve().name
-            try:
-                results = Store(store)
-                for analysis in result.analyses:
-                    if analysis.table is not None and len(analysis.table.frame):
-                        added.append(results.add(name, assign_cycles(analysis.table.frame, cycler)))
-            except SpecssbError as exc:
-                notes.append(f"results not added to the store {store}: {type(exc).__name__}: {exc}")
-    notes += [f"{w.category.__name__}: {w.message}" for w in caught]
-    return render_report(result, cycler=cycler, store_run=added, out=out, notes=notes)
 
 
 # ---------------------------------------------------------------------- the loop

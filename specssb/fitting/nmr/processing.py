@@ -29,10 +29,11 @@ Bruker test sets, absolute intensity included (see ``tests/fitting/nmr/test_proc
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from specssb.errors import ConfigError, FitError
+from specssb.errors import ConfigError, FitError, SpecssbError
 from specssb.spectrum import Spectrum, owned
 
 from ._common import real_number, require_nmr, require_time
@@ -46,6 +47,7 @@ from .transform import fft
 
 __all__ = [
     "TOPSPIN_DEFAULTS",
+    "process_fids",
     "autophase",
     "baseline_correct",
     "dc_offset",
@@ -224,4 +226,34 @@ def _window(spectrum: Spectrum, window: str, params: Mapping[str, Any]) -> Spect
     if window in ("sine", "qsine"):
         return sine_bell(spectrum, float(params["SSB"]), squared=window == "qsine")
     return spectrum
+
+
+def process_fids(spectra: Sequence[Spectrum]) -> tuple[list[Spectrum], list[str]]:
+    """Spectra as peak recipes need them: 1D FIDs processed from their stored procs (real part).
+
+    Series (CSI data sets, pseudo-2D) and every other spectrum are returned unchanged, for their
+    own chains. A FID that cannot be processed is kept raw.
+
+    Returns
+    -------
+    spectra : list of Spectrum
+        In input order.
+    notes : list of str
+        What was done to each FID, the warnings raised while processing, and the failures
+        (``"FID not processed: …"``).
+    """
+    out, notes = [], []
+    for spectrum in spectra:
+        if spectrum.technique == "nmr" and spectrum.signal == "fid" and not spectrum.leading_shape:
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    processed = process(spectrum)
+                spectrum = processed.replace(data=processed.data.real)
+                notes.append("FID processed as its procs say (Fourier transform, window, phase)")
+                notes += [f"{w.category.__name__}: {w.message}" for w in caught]
+            except SpecssbError as error:
+                notes.append(f"FID not processed: {error}")
+        out.append(spectrum)
+    return out, notes
 
