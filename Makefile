@@ -27,9 +27,15 @@ test: $(VENV)/.installed-test
 
 # Long parser fuzzing (tests/fuzz): many hypothesis examples, every sample and boundary; prints
 # the cases run per format. FUZZ_EXAMPLES=200 make fuzz for a shorter run.
+# With FUZZ_EXAMPLES >= 2000 it also kills `specssb report` 200 times at random moments
+# (tests/fuzz/test_kill_report.py; SPECSSB_KILL_COUNT=N sets the count, SPECSSB_KILL_SEED=S replays
+# a printed seed) and runs the concurrent-writer tests at 10-40 rounds (make test: 4 kills, and
+# 4 rounds of the store-level writers only).
 FUZZ_EXAMPLES ?= 2000
 fuzz: $(VENV)/.installed-test
-	SPECSSB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz -q -s -p no:cacheprovider
+	SPECSSB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz \
+	  tests/report/test_store.py::test_two_processes_adding_at_once_neither_corrupt_nor_duplicate \
+	  -q -s -p no:cacheprovider
 
 # Regenerate the generated documentation and the sample files (both are committed).
 docs: $(VENV)/.installed-core

@@ -1,6 +1,6 @@
 """Generate the sample operando session in real instrument formats (deterministic, seeded).
 
-The session: an all-solid-state cell ``cell01`` (NMC811 | Li6PS5Cl | Li-In) cycled ten times
+The session: an all-solid-state cell ``cell01`` (NMC811 | Li6PS5Cl | Li-In) cycled twenty times
 (galvanostatic, 0.1 mA between 3.0 and 4.3 V) while it was measured by four techniques. The
 sulfide electrolyte decomposes at the interfaces as it cycles: the Li2S and Li3P fractions grow,
 and Li metal microstructures appear at the anode. The ground truth written to ``truth.json``
@@ -40,7 +40,8 @@ from writers.xdi import write_xdi  # noqa: E402
 SEED = 20260302
 START = dt.datetime(2026, 3, 2, 8, 0, 0, tzinfo=dt.UTC)  # cycler clock is on UTC
 CYCLE_HOURS = 10.0  # one charge + one discharge at C/10 on a 1 mAh cell
-N_CYCLES = 10
+N_CYCLES = 20
+JCAMP_EXPORT_CYCLE = 10  # the 7Li spectrum also exported as JCAMP-DX
 SAMPLE = "cell01 NMC811|Li6PS5Cl|Li-In"
 
 #: Fraction of the electrolyte's sulfur found as Li2S after n cycles (the interphase grows).
@@ -63,11 +64,11 @@ def acquired(cycle: int, minutes: float = 0.0) -> dt.datetime:
 
 
 # ------------------------------------------------------------------------------- XPS
-def gl(x: np.ndarray, center: float, fwhm: float, mix: float = 0.3) -> np.ndarray:
-    """Pseudo-Voigt (GL) of unit height: (1-mix) Gaussian + mix Lorentzian."""
-    gauss = np.exp(-4.0 * np.log(2.0) * ((x - center) / fwhm) ** 2)
-    lorentz = 1.0 / (1.0 + 4.0 * ((x - center) / fwhm) ** 2)
-    return (1.0 - mix) * gauss + mix * lorentz
+def gl(x: np.ndarray, center: float, fwhm: float, m: float = 30.0) -> np.ndarray:
+    """CasaXPS GL(m) of unit height (product form), the line shape the XPS recipes fit:
+    ``exp(-4 ln2 (1 - m/100) u²) / (1 + 4 (m/100) u²)`` with ``u = (x - center) / fwhm``."""
+    u2 = ((x - center) / fwhm) ** 2
+    return np.exp(-4.0 * np.log(2.0) * (1.0 - m / 100.0) * u2) / (1.0 + 4.0 * (m / 100.0) * u2)
 
 
 def doublet(x: np.ndarray, center: float, split: float, fwhm: float) -> np.ndarray:
@@ -110,7 +111,36 @@ def xps_block(region: str, element: str, transition: str, be: np.ndarray, signal
     }
 
 
+def surface_carbonate(cycle: int) -> float:
+    """Li2CO3 left on the NMC811 particle surfaces, relative to the pristine cell: the
+    carbonate is oxidized above ~4.2 V during the first charges, then a remnant stays."""
+    return 0.25 + 0.75 * np.exp(-cycle / 3.0)
+
+
+def binder_lif(cycle: int) -> float:
+    """LiF from the PVDF binder of the composite cathode, relative units (grows slowly)."""
+    return 0.1 + 0.5 * (1.0 - np.exp(-cycle / 6.0))
+
+
+def area_fractions(heights: dict[str, float], fwhm: dict[str, float]) -> dict[str, float]:
+    """Each line's share of the region's peak area (same line shape: area ∝ height × FWHM)."""
+    areas = {name: heights[name] * fwhm[name] for name in heights}
+    total = sum(areas.values())
+    return {name: area / total for name, area in areas.items()}
+
+
+def singlets(be: np.ndarray, heights: dict[str, float], centers: dict[str, float],
+             fwhm: dict[str, float]) -> np.ndarray:
+    return sum(heights[name] * gl(be, centers[name], fwhm[name]) for name in heights)
+
+
 def make_xps(cycle: int, rng: np.random.Generator) -> tuple[list[dict], dict]:
+    """The five core levels measured after every cycle, in the order the analyser took them.
+
+    S 2p and P 2p carry the argyrodite's decomposition (Li2S, Li3P); C 1s, O 1s and Li 1s the
+    cathode surface: Li2CO3 on NMC811 is oxidized away over the first cycles while LiF from
+    the PVDF binder grows. The truth fractions are shares of each region's peak area.
+    """
     be_s = np.round(np.arange(170.0, 155.0 - 1e-9, -0.1), 3)
     f_li2s = li2s_fraction(cycle)
     s_peaks = 4000.0 * ((1 - f_li2s) * doublet(be_s, 161.7, 1.18, 1.1) + f_li2s * doublet(be_s, 160.2, 1.18, 1.0))
@@ -119,15 +149,44 @@ def make_xps(cycle: int, rng: np.random.Generator) -> tuple[list[dict], dict]:
     f_li3p = li3p_fraction(cycle)
     p_peaks = 2500.0 * ((1 - f_li3p) * doublet(be_p, 132.0, 0.87, 1.1) + f_li3p * doublet(be_p, 127.0, 0.87, 1.2))
     p_signal = p_peaks + shirley_like(-be_p, p_peaks, 150.0)
-    be_c = np.round(np.arange(292.0, 280.0 - 1e-9, -0.1), 3)
-    c_peaks = 1500.0 * gl(be_c, 284.8, 1.3) + 300.0 * gl(be_c, 286.3, 1.4) + 150.0 * gl(be_c, 288.9, 1.4)
+
+    carbonate = surface_carbonate(cycle)
+    be_c = np.round(np.arange(294.0, 280.0 - 1e-9, -0.1), 3)
+    c_h = {"c_c": 1500.0, "c_o": 300.0, "o_c_o": 150.0, "li2co3": 500.0 * carbonate}
+    c_x = {"c_c": 284.8, "c_o": 286.3, "o_c_o": 288.8, "li2co3": 289.9}
+    c_w = dict.fromkeys(c_h, 1.3)
+    c_peaks = singlets(be_c, c_h, c_x, c_w)
     c_signal = c_peaks + shirley_like(-be_c, c_peaks, 80.0)
+
+    be_o = np.round(np.arange(538.0, 524.0 - 1e-9, -0.1), 3)
+    o_h = {"lattice_oxide": 1800.0, "carbonate_hydroxide": 2200.0 * carbonate}
+    o_x = {"lattice_oxide": 529.2, "carbonate_hydroxide": 531.3}
+    o_w = {"lattice_oxide": 1.1, "carbonate_hydroxide": 1.5}
+    o_peaks = singlets(be_o, o_h, o_x, o_w)
+    o_signal = o_peaks + shirley_like(-be_o, o_peaks, 200.0)
+
+    be_li = np.round(np.arange(62.0, 48.0 - 1e-9, -0.1), 3)
+    li_h = {"li2o": 300.0, "li2co3": 900.0 * carbonate, "lif": 900.0 * binder_lif(cycle)}
+    li_x = {"li2o": 53.85, "li2co3": 55.25, "lif": 56.1}
+    li_w = dict.fromkeys(li_h, 1.3)
+    li_signal = singlets(be_li, li_h, li_x, li_w)  # no inelastic step under Li 1s (see recipe)
+
     blocks = [
         xps_block("S 2p", "S", "2p", be_s, s_signal, cycle, 5, rng, offset=800.0),
         xps_block("P 2p", "P", "2p", be_p, p_signal, cycle, 20, rng, offset=500.0),
         xps_block("C 1s", "C", "1s", be_c, c_signal, cycle, 35, rng, offset=400.0),
+        xps_block("O 1s", "O", "1s", be_o, o_signal, cycle, 50, rng, offset=600.0),
+        xps_block("Li 1s", "Li", "1s", be_li, li_signal, cycle, 65, rng, offset=300.0),
     ]
+    c_fraction = area_fractions(c_h, c_w)
+    o_fraction = area_fractions(o_h, o_w)
+    li_fraction = area_fractions(li_h, li_w)
     truth = {"li2s_fraction_of_S": round(f_li2s, 6), "li3p_fraction_of_P": round(f_li3p, 6),
+             "li2co3_fraction_of_C1s": round(c_fraction["li2co3"], 6),
+             "carbonate_hydroxide_fraction_of_O1s": round(o_fraction["carbonate_hydroxide"], 6),
+             "li2co3_fraction_of_Li1s": round(li_fraction["li2co3"], 6),
+             "lif_fraction_of_Li1s": round(li_fraction["lif"], 6),
+             "li2o_fraction_of_Li1s": round(li_fraction["li2o"], 6),
              "charge_reference_c1s_ev": 284.8}
     return blocks, truth
 
@@ -277,9 +336,9 @@ def write_nmr_cycle(out: Path, cycle: int, rng: np.random.Generator, truth: dict
     nmr, t = make_nmr(cycle, rng)
     name = f"nmr/cell01_7Li/{cycle + 1}"
     write_bruker_1d(_target(out, name), nmr.pop("fid"), acquired_at=acquired(cycle, 70),
-                    title=f"{SAMPLE} 7Li static, cycle {cycle}", **nmr)
+                    title=f"{SAMPLE} 7Li static, cycle {cycle}", fid_dtype="int32", **nmr)
     truth[name] = {"cycle": cycle, **t}
-    if cycle == N_CYCLES:
+    if cycle == JCAMP_EXPORT_CYCLE:
         si, sf = nmr["spectrum"].size, nmr["bf1_mhz"]
         ppm = nmr["offset_ppm"] - np.arange(si) * nmr["sw_hz"] / (sf * si)
         export = f"nmr/cell01_7Li_cycle{cycle:02d}.jdx"
@@ -372,6 +431,24 @@ def raman_composite_truth(composite: dict) -> dict[str, dict]:
     return entries
 
 
+MANIFEST = """\
+# The sample session's manifest (written by generate.py). Everything it does not name is
+# planned automatically: formats sniffed, built-in recipes chosen by technique and region.
+description = "operando study of cell01 (NMC811 | Li6PS5Cl | Li-In) over cycles 0-20, with cell02 (CSI, Raman)"
+cycler = "echem/cell01_GCPL.mpt"
+ignore = ["truth.json"]                 # the generator's ground truth, not a measurement
+
+[options]
+auto = true
+
+# The composite cathode's C 1s carries Li2CO3 (~289.9 eV), which the automatic choice,
+# the adventitious-carbon recipe, has no line for.
+[[analysis]]
+glob = "xps/*.vms"
+recipe = "xps-c1s-carbonate"
+"""
+
+
 def _target(out: Path, name: str) -> Path:
     path = out / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -382,12 +459,13 @@ def main(out: Path = HERE) -> None:
     """Write every sample file under ``out`` (default: this folder)."""
     rng = np.random.default_rng(SEED)
     truth: dict[str, dict] = {}
-    for cycle in (0, 10):
-        blocks, t = make_xps(cycle, rng)
+    xps_rng = np.random.default_rng(SEED + 4)  # XPS: its own stream
+    for cycle in range(N_CYCLES + 1):
+        blocks, t = make_xps(cycle, xps_rng)
         name = f"xps/cell01_cycle{cycle:02d}.vms"
         write_vamas(_target(out, name), blocks, comment_lines=(f"specssb sample session, {SAMPLE}",))
         truth[name] = {"cycle": cycle, **t}
-    for cycle in (0, 5, 10):
+    for cycle in (0, 5, 10, 15, 20):
         xas, t = make_xas(cycle, rng)
         name = f"xas/cell01_S_K_cycle{cycle:02d}.xdi"
         write_xdi(_target(out, name), xas["energy"], xas["columns"], element="S", edge="K", sample=SAMPLE,
@@ -397,9 +475,10 @@ def main(out: Path = HERE) -> None:
     write_ni_series(out, np.random.default_rng(SEED + 1), truth)  # own stream: the others stay as they were
     for cycle in (0, 10):
         write_nmr_cycle(out, cycle, rng, truth)
-    middle = np.random.default_rng(SEED + 2)  # cycles 1-9: own stream, the others stay as they were
-    for cycle in range(1, N_CYCLES):
-        write_nmr_cycle(out, cycle, middle, truth)
+    middle = np.random.default_rng(SEED + 2)  # other cycles: own stream, the others stay as they were
+    for cycle in range(1, N_CYCLES + 1):
+        if cycle != 10:
+            write_nmr_cycle(out, cycle, middle, truth)
     truth.update(write_csi_session(out))  # 7Li 1D CSI of a Li|LLZO|Li cell (own random stream)
     table = make_cycler()
     write_biologic_mpt(_target(out, "echem/cell01_GCPL.mpt"), table, acquired_at=START.replace(tzinfo=None))
@@ -424,6 +503,7 @@ def main(out: Path = HERE) -> None:
     truth.update(raman_composite_truth(write_composite_maps(out)))
     truth.update(write_silicon_reference(out, np.random.default_rng(SEED + 3)))
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+    (out / "session.toml").write_text(MANIFEST)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import glob
 import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -15,7 +17,8 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_write_with", "fsync_directory", "jsonable", "to_json"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_write_with", "fsync_directory", "jsonable",
+           "sweep_temporaries", "to_json"]
 
 
 @contextmanager
@@ -24,8 +27,9 @@ def atomic_path(target: str | os.PathLike[str], *, sync_directory: bool = False)
 
     A crash or an exception leaves ``target`` as it was (absent or the previous version) and
     removes the temporary file, so a reader never sees a half-written output. The temporary
-    file is named ``.<target name>.<random>.tmp``; a process killed before the rename leaves it
-    behind (callers that own a folder, such as the result store, sweep them up).
+    file is named ``.<target name>.<pid>-<random>.tmp``; a process killed before the rename
+    leaves it behind (the result store sweeps its folders under its lock; other writers call
+    :func:`sweep_temporaries`).
 
     Parameters
     ----------
@@ -36,7 +40,8 @@ def atomic_path(target: str | os.PathLike[str], *, sync_directory: bool = False)
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp",
+                                    dir=target.parent)
     os.close(handle)
     temporary = Path(name)
     # mkstemp creates the file 0600; an output gets the permissions a plain open() would give
@@ -51,6 +56,48 @@ def atomic_path(target: str | os.PathLike[str], *, sync_directory: bool = False)
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def sweep_temporaries(folder: str | os.PathLike[str], names: Iterable[str]) -> list[Path]:
+    """Remove the temporary files of :func:`atomic_path` that killed processes left in ``folder``.
+
+    Only temporaries of the given target ``names`` whose writing process no longer runs are
+    removed, so a write in progress elsewhere is never disturbed. On Windows, where a process
+    cannot be probed safely, nothing is removed.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+    names : iterable of str
+        Target file names (``report.html``).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed: list[Path] = []
+    if os.name == "nt":
+        return removed
+    for name in names:
+        for leftover in Path(folder).glob(f".{glob.escape(name)}.*-*.tmp"):
+            pid = leftover.name[len(name) + 2:].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+                    removed.append(leftover)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists (POSIX: signal 0 probes without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _umask() -> int:

@@ -29,6 +29,7 @@ from specssb.spectrum import Spectrum, meta_key_table
 __all__ = ["app", "main"]
 
 EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
+_PDF_HELP = "Also write report.pdf beside report.html (needs Chromium: apt-get install chromium)."
 
 app = typer.Typer(
     name="specssb",
@@ -168,6 +169,26 @@ ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns",
     help="Column roles of beamline text files, e.g. 'mu=ln(i0/it); reference=ln(it/iref)' "
          "(parsed, never evaluated; formats that take it: xas-columns).",
+)]
+
+
+def _set_memory_limit(value: str | None) -> str | None:
+    """``--memory-limit``: set the ceiling for this process and its workers (bad value: exit 2)."""
+    if value is not None:
+        from specssb._memory import set_memory_limit
+
+        try:
+            set_memory_limit(value)
+        except ConfigError as exc:
+            raise typer.BadParameter(exc.reason) from exc
+    return value
+
+
+MemoryLimitOpt = Annotated[str | None, typer.Option(
+    "--memory-limit", callback=_set_memory_limit,
+    help="Largest array a reader or the fit may allocate, e.g. 4GiB, 500MB, 50% (of RAM) or none "
+         "(default $SPECSSB_MEMORY_LIMIT, else 75% of the physical memory); above it: "
+         "MemoryLimitError, exit 1.",
 )]
 
 
@@ -327,6 +348,7 @@ def fit(
     )] = None,
     format_name: FormatOpt = None,
     columns: ColumnsOpt = None,
+    memory_limit: MemoryLimitOpt = None,
 ) -> None:
     """Fit every matching spectrum with a recipe; write fits.parquet, fits.csv and figures.
 
@@ -454,9 +476,11 @@ def _write_charge_corrections(results: list[_Read], path: Path) -> None:
 def demo(
     data: Annotated[Path, typer.Option("--data", help="Folder of sample files.")] = Path("sample_data"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("demo_output"),
+    pdf: Annotated[bool, typer.Option("--pdf", help=_PDF_HELP)] = False,
 ) -> None:
     """Read every sample file, write an inventory, and the session report of the folder
     (``<out>/report/report.html``)."""
+    no_pdf = False
     if not data.is_dir():
         _fail(FileNotFoundError(f"{data}: no such folder (run from the repository, or pass --data)"))
     items = parsers.discover(data)
@@ -494,9 +518,12 @@ def demo(
     try:  # the session report of the same folder; its store stays inside the demo output
         html, _ = _session_report(data, out / "report", store=out / "store")
         _out.print(f"session report written to {html}", markup=False)
+        no_pdf = pdf and not _write_pdf(html)
     except SpecssbError as exc:
         _err.print(f"session report not written: {type(exc).__name__}: {exc}", markup=False)
     _finish(good, bad)
+    if no_pdf:
+        raise typer.Exit(EXIT_USAGE)
 
 
 def _demo_fits(spectra: list[Spectrum], out: Path) -> list[dict[str, Any]]:
@@ -611,13 +638,16 @@ def report(
         "--store", help="Result store folder (default $SPECSSB_STORE, else ~/.local/share/specssb/store).",
     )] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not add the results to the store.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help=_PDF_HELP)] = False,
+    memory_limit: MemoryLimitOpt = None,
 ) -> None:
     """Analyse a session folder and write report.html and species_vs_cycle.parquet/.csv.
 
     Every file is sniffed and analysed with the recipe session.toml names or the built-in one
     chosen for it; spectra are placed on the cycles of the session's cycler file (or their
     tags); the results are added to the store. Exit code 3 when some files failed (the report
-    lists them), 1 when nothing could be analysed.
+    lists them), 1 when nothing could be analysed. --pdf prints the report to report.pdf with
+    headless Chromium; without Chromium the HTML is still written and the exit code is 2.
     """
     from specssb.report.store import default_store
 
@@ -632,12 +662,37 @@ def report(
     for line in failed:
         _err.print(line, markup=False)
     _out.print(f"{len(analysed)} of {len(result.analyses)} analyses → {target}", markup=False)
+    _pdf_or_exit(target, pdf)
     if not analysed:
         _err.print(f"nothing in {session} could be analysed", markup=False)
         raise typer.Exit(EXIT_ERROR)
     if failed:
         _err.print(f"{len(failed)} failures, listed in the report", markup=False)
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _write_pdf(html: Path) -> bool:
+    """Print ``html`` to ``report.pdf`` beside it; False (saying why) when there is no Chromium.
+
+    A Chromium that fails is an error (exit 1)."""
+    from specssb.report.browser import find_chromium, print_pdf
+
+    if find_chromium() is None:
+        _err.print(f"--pdf needs Chromium: install Debian's chromium (apt-get install chromium) or "
+                   f"set SPECSSB_CHROMIUM; {html} was written, no PDF", markup=False)
+        return False
+    try:
+        target = print_pdf(html, html.with_name("report.pdf"))
+    except SpecssbError as exc:
+        _fail(exc)
+    _out.print(f"PDF written to {target}", markup=False)
+    return True
+
+
+def _pdf_or_exit(html: Path, pdf: bool) -> None:
+    """``--pdf``: the PDF of the report, or exit as a usage error when Chromium is missing."""
+    if pdf and not _write_pdf(html):
+        raise typer.Exit(EXIT_USAGE)
 
 
 def _session_report(folder: Path, out: Path, *, store: Path | None) -> tuple[Path, Any]:
@@ -681,6 +736,8 @@ def watch(
         "--poll", min=0.05, help="Seconds between looks at the folder; a file is read once its size "
                                  "and time have not changed for two looks.",
     )] = 2.0,
+    pdf: Annotated[bool, typer.Option("--pdf", help=_PDF_HELP)] = False,
+    memory_limit: MemoryLimitOpt = None,
 ) -> None:
     """Analyse a session folder as files are completed, and write the report at the end.
 
@@ -715,6 +772,7 @@ def watch(
     ended = {"idle": f"idle for {idle:g} s", "interrupt": "interrupted", "terminated": "terminated"}
     _out.print(f"{ended[outcome.reason]}: {len(analysed)} of {len(result.analyses)} analyses → "
                f"{outcome.report}", markup=False)
+    _pdf_or_exit(Path(outcome.report), pdf)
     if not analysed:
         _err.print(f"nothing in {folder} could be analysed", markup=False)
         raise typer.Exit(EXIT_ERROR)

@@ -7,7 +7,9 @@ The whole tree, as in ``DESIGN.md`` §9::
     ├── UnknownFormatError(SpecssbError, ValueError)  .path .candidates
     ├── ConfigError(SpecssbError, ValueError)         .path .line .key .reason
     ├── FitError(SpecssbError, RuntimeError)
-    └── StoreError(SpecssbError, RuntimeError)
+    ├── StoreError(SpecssbError, RuntimeError)
+    ├── BrowserError(SpecssbError, RuntimeError)      headless Chromium missing or failing
+    └── MemoryLimitError(SpecssbError, MemoryError)   .path .what .requested .limit
 
     SpecssbWarning(UserWarning)
     ├── ConvergenceWarning
@@ -28,9 +30,11 @@ from collections.abc import Sequence
 from os import PathLike
 
 __all__ = [
+    "BrowserError",
     "ConfigError",
     "ConvergenceWarning",
     "FitError",
+    "MemoryLimitError",
     "MetadataWarning",
     "ParseError",
     "PhysicsWarning",
@@ -138,6 +142,47 @@ class FitError(SpecssbError, RuntimeError):
 
 class StoreError(SpecssbError, RuntimeError):
     """The results store could not be read or written."""
+
+
+class BrowserError(SpecssbError, RuntimeError):
+    """Headless Chromium, used to check a report or print it to PDF, is missing or failed."""
+
+
+class MemoryLimitError(SpecssbError, MemoryError):
+    """An array was refused before allocation: it is larger than the memory ceiling.
+
+    Parameters
+    ----------
+    what : str
+        What was to be allocated (``"float64 array of 10^9 values"``).
+    requested : int or float
+        Its size, bytes.
+    limit : int
+        The ceiling, bytes (``SPECSSB_MEMORY_LIMIT``, ``--memory-limit``, or the default share
+        of the physical memory; see ``specssb._memory``).
+    path : str or PathLike, optional
+        The file being read.
+
+    Examples
+    --------
+    >>> print(MemoryLimitError("float64 array of 10^9 values", 8e9, 2**30, path="map.wdf"))
+    map.wdf: float64 array of 10^9 values needs 7.5 GiB, above the memory limit of 1.0 GiB; if the machine has the memory, raise the limit with --memory-limit or SPECSSB_MEMORY_LIMIT (e.g. 16GiB)
+    """
+
+    def __init__(self, what: str, requested: float, limit: int, *,
+                 path: str | PathLike[str] | None = None):
+        from specssb._memory import format_bytes
+
+        self.what = what
+        self.requested = requested
+        self.limit = limit
+        self.path = None if path is None else str(path)
+        where = f"{self.path}: " if self.path is not None else ""
+        super().__init__(
+            f"{where}{what} needs {format_bytes(requested)}, above the memory limit of "
+            f"{format_bytes(limit)}; if the machine has the memory, raise the limit with "
+            "--memory-limit or SPECSSB_MEMORY_LIMIT (e.g. 16GiB)"
+        )
 
 
 class SpecssbWarning(UserWarning):

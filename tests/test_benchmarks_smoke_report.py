@@ -27,8 +27,8 @@ def test_tiny_session_times_every_stage_and_writes_the_report(bench, tmp_path):
     for stage in (*bench.STAGES, "tracking"):
         assert cold[stage] >= 0 and warm[stage] >= 0
     assert cold["total"] == pytest.approx(sum(cold[stage] for stage in bench.STAGES))
-    # the three XPS regions of the file are analysed, on the cycles of the cycler file
-    assert cold["analysed"] == cold["analyses"] == 3 and cold["failed"] == 0
+    # the five XPS regions of the file are analysed, on the cycles of the cycler file
+    assert cold["analysed"] == cold["analyses"] == 5 and cold["failed"] == 0
     assert cold["species_rows"] > 0
     assert cold["report"] == tmp_path / "report" / "report.html" and cold["report"].is_file()
     assert results["command"] is None

@@ -15,6 +15,7 @@ from specssb import errors
         (errors.ConfigError, ValueError),
         (errors.FitError, RuntimeError),
         (errors.StoreError, RuntimeError),
+        (errors.BrowserError, RuntimeError),
     ],
 )
 def test_every_error_is_a_specssb_error_and_its_builtin(cls, builtin):

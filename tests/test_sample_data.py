@@ -25,8 +25,9 @@ def _load_generator():
 
 
 def _instrument_items(root: Path):
-    """What discover() finds, less the ground-truth file (which no format claims)."""
-    return [item for item in discover(root) if item[0].name != "truth.json"]
+    """What discover() finds, less the ground truth and the session manifest (no format
+    claims them: they are not measurements)."""
+    return [item for item in discover(root) if item[0].name not in ("truth.json", "session.toml")]
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -67,10 +68,10 @@ def test_truth_names_every_sample():
     assert names == set(truth)
 
 
-@pytest.mark.parametrize("cycle", [0, 10])
+@pytest.mark.parametrize("cycle", [0, 10, 20])
 def test_xps_samples_carry_the_regions_and_acquisition_times(cycle):
     regions = specssb.read(SAMPLES / "xps" / f"cell01_cycle{cycle:02d}.vms")
-    assert [r.meta["region"] for r in regions] == ["S 2p", "P 2p", "C 1s"]
+    assert [r.meta["region"] for r in regions] == ["S 2p", "P 2p", "C 1s", "O 1s", "Li 1s"]
     assert all(r.axis.name == "binding_energy" for r in regions)
     s2p = regions[0].axis.values
     assert s2p.max() == pytest.approx(170.0, abs=1e-6) and s2p.min() == pytest.approx(155.0, abs=1e-6)
@@ -94,3 +95,18 @@ def test_silicon_reference_gives_its_calibration_offset():
     found = fit_si_band(spectrum)
     assert abs(found.offset_cm1 - truth["measured_offset_cm-1"]) < 0.05
 
+
+
+def test_sample_session_stays_under_10_mb():
+    """Issue 8: the whole sample study (generator and writers included) is under 10 MB."""
+    total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    assert total < 10_000_000, f"{total / 1e6:.2f} MB"
+
+
+def test_xps_after_every_cycle_0_to_20():
+    """One XPS file per cycle, each stamped after its cycle's discharge, in cycle order."""
+    files = sorted((SAMPLES / "xps").glob("cell01_cycle*.vms"))
+    assert [f.name for f in files] == [f"cell01_cycle{c:02d}.vms" for c in range(21)]
+    times = [specssb.read(f)[0].meta["acquired_at"] for f in files]
+    hours = [(t - times[0]).total_seconds() / 3600 for t in times]
+    assert hours == pytest.approx([10.0 * c for c in range(21)])

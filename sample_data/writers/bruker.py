@@ -5,7 +5,8 @@ TopSpin 4 writes them (compare ``../shared/data/nmr/datalab/71`` and
 ``../shared/data/nmr/spectrochempy_data/cadmium/100``)::
 
     <folder>/acqus, acqu            JCAMP-DX 5.0 parameter files, ``##$KEY= value`` records
-    <folder>/fid                    float64 little-endian (DTYPA=2, BYTORDA=0), re/im interleaved,
+    <folder>/fid                    float64 little-endian (DTYPA=2, BYTORDA=0), or int32 as older
+                                    TopSpin versions wrote (DTYPA=0), re/im interleaved,
                                     zero-padded to whole 1024-byte blocks
     <folder>/pulseprogram           a short pulse-programme stub
     <folder>/pdata/1/procs, proc    processing parameters (SI, SW_p, SF, OFFSET, NC_proc ...)
@@ -77,6 +78,7 @@ def write_bruker_1d(
     spectrum: np.ndarray | None = None,
     offset_ppm: float | None = None,
     line_broadening_hz: float = 0.0,
+    fid_dtype: str = "float64",
 ) -> Path:
     """Write a TopSpin-style 1D experiment folder.
 
@@ -118,6 +120,9 @@ def write_bruker_1d(
     line_broadening_hz : float, Hz
         The exponential window the processed ``spectrum`` was made with (procs ``WDW`` = 1,
         ``LB``); 0 writes no window.
+    fid_dtype : {"float64", "int32"}
+        How the FID is stored: float64 (DTYPA = 2, TopSpin 4) or int32 (DTYPA = 0, TopSpin 3 and
+        earlier; the FID must then hold whole numbers within the int32 range).
 
     Returns
     -------
@@ -137,6 +142,10 @@ def write_bruker_1d(
         raise ValueError("fid holds non-finite values")
     if acquired_at.utcoffset() is None:
         raise ValueError("acquired_at must be timezone-aware")
+    if fid_dtype not in ("float64", "int32"):
+        raise ValueError(f"fid_dtype must be 'float64' or 'int32', not {fid_dtype!r}")
+    if fid_dtype == "int32" and not _whole_int32(fid):
+        raise ValueError("an int32 FID must hold whole numbers within the int32 range")
     if not math.isclose(sfo1_mhz, bf1_mhz + o1_hz * 1e-6, rel_tol=0, abs_tol=1e-9):
         raise ValueError(f"SFO1={sfo1_mhz} MHz is not BF1 + O1 = {bf1_mhz + o1_hz * 1e-6} MHz")
     folder = Path(folder)
@@ -147,9 +156,10 @@ def write_bruker_1d(
         date=int(when.timestamp()), decim=ADC_HALF_RATE_HZ / sw_hz if decim is None else decim,
         dspfvs=dspfvs, grpdly=grpdly, masr=mas_rate_hz, ns=n_scans, pulprog=pulse_program,
     )
+    acqus["DTYPA"] = 0 if fid_dtype == "int32" else 2
     for name in ("acqus", "acqu"):
         _write_jcamp(folder / name, acqus, when, f"{folder.name}/{name}", "go4")
-    _write_fid(folder / "fid", fid)
+    _write_fid(folder / "fid", fid, fid_dtype)
     (folder / "pulseprogram").write_bytes(_pulse_program(pulse_program).encode("ascii"))
     window = {"WDW": 1, "LB": float(line_broadening_hz)} if line_broadening_hz else {}
     _write_pdata(folder / "pdata" / "1", acqus, spectrum, offset_ppm, nucleus, when, folder.name,
@@ -404,13 +414,19 @@ def _procs(acqus: Mapping[str, Any], si: int, nc_proc: int, offset: float,
 
 
 # ---------------------------------------------------------------------------- files
-def _write_fid(path: Path, fid: np.ndarray) -> None:
-    path.write_bytes(_fid_bytes(fid))
+def _write_fid(path: Path, fid: np.ndarray, dtype: str = "float64") -> None:
+    path.write_bytes(_fid_bytes(fid, dtype))
 
 
-def _fid_bytes(fid: np.ndarray) -> bytes:
-    """float64 little-endian re/im interleaved, zero-padded to whole 1024-byte blocks."""
-    interleaved = np.empty(2 * fid.size, dtype="<f8")
+def _whole_int32(fid: np.ndarray) -> bool:
+    parts = np.concatenate([fid.real, fid.imag])
+    limit = np.iinfo(np.int32)
+    return bool(np.all(parts == np.round(parts)) and parts.min() >= limit.min and parts.max() <= limit.max)
+
+
+def _fid_bytes(fid: np.ndarray, dtype: str = "float64") -> bytes:
+    """Little-endian float64 or int32, re/im interleaved, zero-padded to whole 1024-byte blocks."""
+    interleaved = np.empty(2 * fid.size, dtype="<f8" if dtype == "float64" else "<i4")
     interleaved[0::2], interleaved[1::2] = fid.real, fid.imag
     raw = interleaved.tobytes()
     return raw + b"\0" * (-len(raw) % BLOCK_BYTES)

@@ -96,8 +96,8 @@ def _starting_value(value: Any) -> float | str | None:
 
 
 _FORMS = (
-    "a number (fixed), {value, min, max, vary} (a starting value and bounds) or "
-    "{tie, factor, offset} (a linear tie)"
+    "a number (fixed), {value, min, max, vary} (a starting value and bounds), "
+    "{tie, factor, offset} (a linear tie) or {expr} (an expression of other parameters)"
 )
 
 
@@ -112,6 +112,9 @@ class Param(BaseModel):
         height = {value = "guess", min = 0}             # free, started from the data
         center = {tie = "ps4", offset = -1.5}           # = 1 × ps4_center − 1.5
         height = {tie = "ps4.height", factor = 0.25}    # = 0.25 × ps4_height
+        height = {expr = "0.5 * ps4_height * exp(-li2s_fwhm / 2)"}   # an expression
+
+    ``expr`` is parsed here (its syntax); its names and cycles are checked by the recipe.
     """
 
     model_config = _STRICT
@@ -123,6 +126,7 @@ class Param(BaseModel):
     tie: str | None = None
     factor: float | None = None
     offset: float | None = None
+    expr: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -135,6 +139,8 @@ class Param(BaseModel):
             )
         if not isinstance(data, dict):
             raise ValueError(f"expected {_FORMS}, got {data!r}")
+        if "expr" in data:
+            return _expression_form(data)
         if "tie" in data:
             extra = " and ".join(sorted(set(data) & {"value", "min", "max", "vary"}))
             if extra:
@@ -184,6 +190,8 @@ class Param(BaseModel):
 
     def to_toml_value(self) -> float | dict[str, Any]:
         """The shortest TOML form that validates back to this parameter."""
+        if self.expr is not None:
+            return {"expr": self.expr}
         if self.tie is not None:
             out: dict[str, Any] = {"tie": self.tie}
             if self.factor != 1.0:
@@ -199,6 +207,24 @@ class Param(BaseModel):
         if not self.vary:
             out["vary"] = False
         return out
+
+
+def _expression_form(data: dict[str, Any]) -> dict[str, Any]:
+    """``{expr = "..."}``: alone, and inside the grammar (parsed now, never evaluated)."""
+    from specssb.fitting._expressions import ExpressionError, parse_constraint
+
+    extra = " and ".join(sorted(set(data) - {"expr"}))
+    if extra:
+        raise ValueError(f"a parameter given by an expression follows it and takes no {extra}; "
+                         f"remove {extra}, or remove 'expr'")
+    text = data["expr"]
+    if not isinstance(text, str):
+        raise ValueError(f'expr must be text such as "ps4_height * 0.5", got {text!r}')
+    try:
+        parse_constraint(text)
+    except ExpressionError as error:
+        raise ValueError(str(error)) from None
+    return {"expr": text.strip(), "vary": False}
 
 
 class Doublet(BaseModel):

@@ -22,9 +22,16 @@ relative on every parameter):
     is below one ulp of the parameter and its Jacobian column is zero. Such a parameter never
     moves (seen on the S 2p recipes, whose centers often start mid-range).
 ``auto``
-    ``batched``; a recipe the batched engine cannot express would fall back to ``lmfit`` with a
-    message in the table's ``engine`` column (every recipe the current schema can describe is
-    expressible).
+    ``batched``; a recipe the batched engine cannot express falls back to ``lmfit`` with a
+    message in the table's ``engine`` column: today a recipe with a non-linear ``expr``
+    constraint (``"lmfit (auto: non-linear expr constraint on li2s_height)"``). Asked for
+    explicitly, ``batched`` refuses such a recipe with a :class:`~specssb.errors.ConfigError`.
+
+Expression constraints
+    An ``expr`` affine in one parameter is an ordinary tie (both engines). A non-linear one is
+    computed by the compiled model itself from the free parameters (our own tree walker, see
+    :mod:`specssb.fitting._expressions`); lmfit only ever sees the free, fixed and linearly
+    tied parameters, so no recipe text reaches lmfit's asteval interpreter.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from specssb._allocator import keep_freed_memory
+from specssb._memory import check_allocation
 from specssb.errors import ConfigError, ConvergenceWarning, FitError
 from specssb.fitting.model import CompiledModel, compile_recipe
 from specssb.fitting.result import FitBatch, FitTable, SpectrumLabels, spectrum_statistics
@@ -120,9 +128,10 @@ def fit(
         model = compile_recipe(recipe, x, y)
         if y.shape[1] <= model.n_free:
             raise FitError(f"{y.shape[1]} points cannot fit {model.n_free} free parameters")
-        chosen = "batched" if engine in ("auto", "batched") else "lmfit"
+        chosen, label = _engine_for(model, engine)
         w = None if weights is None else 1.0 / np.sqrt(np.maximum(y, 1.0))
         slices = plan_chunks(len(y), workers=workers, chunk_size=chunk_size, points=x.size)
+        _check_working_memory(model, slices, x.size, workers=1 if scheduler else workers)
         background = getattr(recipe, "background", None)
         chunks = [
             (model, background, x, y[s], None if w is None else w[s], chosen, max_iterations)
@@ -136,7 +145,7 @@ def fit(
             [np.zeros(y[s].shape) if b is None else b for b, s in zip(subtracted, slices)]))
         batches.append(
             FitBatch(model, x, y, baseline, full, covariance, converged, redchi, labels,
-                     axis_name, axis_unit, signal_unit, chosen, statistics)
+                     axis_name, axis_unit, signal_unit, label, statistics)
         )
     failed = sum(int((~b.converged).sum()) for b in batches)
     if failed:
@@ -147,6 +156,48 @@ def fit(
             stacklevel=2,
         )
     return FitTable(batches)
+
+
+def _check_working_memory(model: CompiledModel, slices: Sequence[slice], points: int, *,
+                          workers: int) -> None:
+    """Refuse chunks whose working arrays (on this machine, all running at once) exceed the
+    memory ceiling (:mod:`specssb._memory`), before any is allocated.
+
+    Per chunk of ``m`` spectra of ``n`` points and ``p`` free of ``q`` parameters the solver
+    holds about ``m·n·(p + q + 6)`` float64 values (Jacobians, model, residual, data, baseline,
+    weights) and ``4·m·p²`` for the normal equations; an upper estimate, not a measurement.
+    """
+    if not slices:
+        return
+    rows = max(s.stop - s.start for s in slices)
+    p, q = model.n_free, len(model.parameters)
+    per_chunk = 8.0 * rows * (points * (p + q + 6) + 4 * p * p)
+    running = max(1, min(workers, len(slices)))
+    check_allocation(running * per_chunk,
+                     f"fit working arrays ({running} chunk(s) of {rows} spectra × {points} points × "
+                     f"{p} free parameters; a smaller chunk_size or fewer workers need less)")
+
+
+def _engine_for(model: CompiledModel, engine: str) -> tuple[str, str]:
+    """The engine that runs ``model``, and the label of the table's ``engine`` column.
+
+    Raises
+    ------
+    ConfigError
+        ``engine="batched"`` for a model with non-linear expression constraints.
+    """
+    if engine == "lmfit":
+        return "lmfit", "lmfit"
+    derived = model.expression_names
+    if not derived:
+        return "batched", "batched"
+    listed = ", ".join(derived[:3]) + (f" and {len(derived) - 3} more" if len(derived) > 3 else "")
+    if engine == "batched":
+        raise ConfigError(
+            f"the batched engine fits linear ties only; recipe {model.recipe_name!r} constrains "
+            f"{listed} by a non-linear expr: use engine='lmfit' (or 'auto', which falls back "
+            "to lmfit), or write the constraint as a linear tie", key="engine")
+    return "lmfit", f"lmfit (auto: non-linear expr constraint on {listed})"
 
 
 def _as_recipe(recipe: Any) -> Any:
@@ -304,8 +355,10 @@ def _solve_lmfit(
 def lmfit_model(model: CompiledModel) -> tuple[Any, Any, list[str]]:
     """The compiled model as an :class:`lmfit.Model` with its :class:`lmfit.Parameters`.
 
-    Ties become lmfit expressions (``target = factor * source + offset`` on free parameters),
-    fixed parameters ``vary=False``.
+    Ties become lmfit expressions (``target = factor * source + offset`` on free parameters,
+    written here from numbers and validated names), fixed parameters ``vary=False``. Derived
+    parameters (non-linear recipe ``expr``) are not lmfit parameters: the model function
+    computes them from the others with :meth:`CompiledModel.fill_expressions`.
 
     Returns
     -------
@@ -318,14 +371,15 @@ def lmfit_model(model: CompiledModel) -> tuple[Any, Any, list[str]]:
     import lmfit
 
     names = [p.name for p in model.parameters]
+    given = [p.name for p in model.parameters if p.expression is None]
 
     def envelope(x: np.ndarray, **values: float) -> np.ndarray:
-        full = np.array([[values[name] for name in names]])
+        full = model.fill_expressions(np.array([[values.get(name, np.nan) for name in names]]))
         return model.evaluate(x, full)["envelope"][0]
 
     envelope.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=0.0) for n in names]
+        + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=0.0) for n in given]
     )
     lm_model = lmfit.Model(envelope, independent_vars=["x"])
     parameters = lmfit.Parameters()
@@ -335,6 +389,8 @@ def lmfit_model(model: CompiledModel) -> tuple[Any, Any, list[str]]:
             value = 0.0 if np.isnan(p.value) else p.value  # guesses are set per spectrum
             parameters.add(p.name, value=value, min=p.lower, max=p.upper, vary=True)
     for p in model.parameters:
+        if p.expression is not None:
+            continue
         if p.free_index is None:
             parameters.add(p.name, value=p.offset, vary=False)
         elif p.tie is not None:

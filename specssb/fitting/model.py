@@ -15,6 +15,13 @@ resolved, so the full vector is an affine map of the free vector::
 
     full = M @ free + c        (M: one non-zero per row at most)
 
+A recipe ``expr`` that is not affine in one parameter makes its parameter *derived*: its row of
+``M`` and ``c`` is zero, and :meth:`CompiledModel.full` computes it afterwards from the other
+full parameters by walking the parsed expression (:mod:`specssb.fitting._expressions`), in
+dependency order. Its derivatives with respect to the free parameters (forward mode, exact)
+enter the Jacobian and, by the delta method, the standard errors. A tie whose source is derived
+is derived too.
+
 Fitted backgrounds add their own full parameters (``background_level``, ``background_slope``,
 ``background_shirley``), free unless the recipe fixes them.
 """
@@ -28,6 +35,12 @@ from typing import Any
 import numpy as np
 
 from specssb.errors import ConfigError
+from specssb.fitting._expressions import (
+    evaluate_constraint,
+    evaluate_with_gradient,
+    names_in,
+    parse_constraint,
+)
 from specssb.fitting._kernels import component_arguments, fused_envelope, fused_jacobian
 
 __all__ = ["CompiledModel", "FullParameter", "compile_recipe"]
@@ -62,6 +75,9 @@ class FullParameter:
         ``value = factor × free[free_index] + offset`` (``factor = 0`` for a fixed one).
     tie : str or None
         Human-readable tie, e.g. ``"0.5 * ps4_height"``, for the lmfit expression.
+    expression : tuple or None
+        For a derived parameter, its parsed expression over full parameter names
+        (``free_index`` is then None and ``factor``, ``offset`` are 0).
     """
 
     name: str
@@ -74,6 +90,7 @@ class FullParameter:
     factor: float
     offset: float
     tie: str | None = None
+    expression: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,7 @@ class CompiledModel:
     recipe_hash: str = ""
     _matrix: np.ndarray = field(init=False, repr=False)
     _constant: np.ndarray = field(init=False, repr=False)
+    _derived: list[tuple[int, tuple[Any, ...]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n_free = self.n_free
@@ -117,6 +135,7 @@ class CompiledModel:
                 matrix[i, p.free_index] = p.factor
             constant[i] = p.offset
         self._matrix, self._constant = matrix, constant
+        self._derived = _dependency_order(self.parameters)
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -172,6 +191,8 @@ class CompiledModel:
         """Starting value of a component's parameter, following ties to their source."""
         index = component.shape.parameters.index(parameter)
         p = self.parameters[component.columns[index]]
+        if p.expression is not None:
+            return float(self.full(self.free_start()[None, :])[0, component.columns[index]])
         if p.free_index is None:
             return p.offset
         source = self.free_start()[p.free_index]
@@ -187,7 +208,46 @@ class CompiledModel:
 
     def full(self, free: np.ndarray) -> np.ndarray:
         """Full parameter vectors from free ones: ``(..., n_free) -> (..., n_full)``."""
-        return free @ self._matrix.T + self._constant
+        full = free @ self._matrix.T + self._constant
+        return self.fill_expressions(full) if self._derived else full
+
+    @property
+    def expression_names(self) -> list[str]:
+        """Names of the derived parameters (non-linear ``expr`` constraints), in model order."""
+        return [p.name for p in self.parameters if p.expression is not None]
+
+    def fill_expressions(self, full: np.ndarray) -> np.ndarray:
+        """``full`` (..., n_full) with every derived parameter computed from the others."""
+        if not self._derived:
+            return full
+        full = np.array(full, dtype=float)
+        index = {p.name: j for j, p in enumerate(self.parameters)}
+        for j, tree in self._derived:
+            full[..., j] = evaluate_constraint(tree, lambda name: full[..., index[name]])
+        return full
+
+    def free_of(self, full: np.ndarray) -> np.ndarray:
+        """The free vectors inside full ones: ``(..., n_full) -> (..., n_free)``."""
+        columns = [0] * self.n_free
+        for j, p in enumerate(self.parameters):
+            if p.tie is None and p.expression is None and p.free_index is not None:
+                columns[p.free_index] = j
+        return np.asarray(full)[..., columns]
+
+    def full_jacobian(self, free: np.ndarray) -> np.ndarray:
+        """``∂full/∂free`` per spectrum, shape (m, n_full, n_free), from free vectors (m, n_free).
+
+        The tie matrix for tied, fixed and free parameters; the exact derivative of its
+        expression (forward mode) for a derived one.
+        """
+        free = np.atleast_2d(free)
+        full = self.full(free)
+        jacobian = np.broadcast_to(self._matrix, (free.shape[0], *self._matrix.shape)).copy()
+        index = {p.name: j for j, p in enumerate(self.parameters)}
+        for j, tree in self._derived:
+            _, jacobian[:, j, :] = evaluate_with_gradient(
+                tree, lambda name: (full[:, index[name]], jacobian[:, index[name], :]))
+        return jacobian
 
     @property
     def tie_matrix(self) -> np.ndarray:
@@ -286,9 +346,11 @@ class CompiledModel:
         shirley = self.background_term == "shirley"
         d_peaks = np.zeros((m, self.n_free, n)) if shirley else jac
         contiguous_x = np.ascontiguousarray(x, float)
+        derived = self.full_jacobian(free) if self._derived else None
         for c in self.components:
             fused = fused_jacobian(c.shape_name)
-            if fused is not None:  # one compiled pass (see _kernels); same numbers as below
+            uses_derived = any(self.parameters[j].expression is not None for j in c.columns)
+            if fused is not None and not uses_derived:  # one compiled pass (see _kernels)
                 index, factor = self._component_ties(c)
                 fused(contiguous_x, component_arguments(full, c.columns), peaks, d_peaks, index, factor)
                 continue
@@ -298,7 +360,9 @@ class CompiledModel:
             peaks += args[0] * derivatives[0]
             for j, derivative in zip(c.columns, derivatives):
                 parameter = self.parameters[j]
-                if parameter.free_index is not None:
+                if parameter.expression is not None and derived is not None:  # chain rule
+                    d_peaks += derived[:, j, :, None] * np.broadcast_to(derivative, (m, n))[:, None, :]
+                elif parameter.free_index is not None:
                     d_peaks[:, parameter.free_index] += parameter.factor * derivative
         background = self._background(x, full, peaks)
         if self.background_term != "none":
@@ -337,6 +401,29 @@ class CompiledModel:
             [np.asarray(c.shape.area(*(full[:, j] for j in c.columns)), float) for c in self.components],
             axis=1,
         )
+
+
+def _dependency_order(parameters: list[FullParameter]) -> list[tuple[int, tuple[Any, ...]]]:
+    """Derived parameters as ``(column, expression)``, each after the derived ones it reads."""
+    index = {p.name: j for j, p in enumerate(parameters)}
+    order: list[tuple[int, tuple[Any, ...]]] = []
+    placed: set[int] = set()
+
+    def place(j: int, seen: tuple[int, ...]) -> None:
+        tree = parameters[j].expression
+        if j in placed or tree is None:
+            return
+        if j in seen:
+            raise ConfigError(f"expression cycle through {parameters[j].name}",
+                              key=parameters[j].name)
+        for name in sorted(names_in(tree)):
+            place(index[name], (*seen, j))
+        placed.add(j)
+        order.append((j, tree))
+
+    for j in range(len(parameters)):
+        place(j, ())
+    return order
 
 
 def _interpolate_rows(x: np.ndarray, y: np.ndarray, at: float) -> np.ndarray:
@@ -380,30 +467,38 @@ def compile_recipe(recipe: Any, x: np.ndarray, y: np.ndarray | None = None) -> C
         if spec.tie is None and spec.vary:
             free_index[spec.name] = len(free_index)
 
-    def resolve(name: str, seen: tuple[str, ...] = ()) -> tuple[int | None, float, float]:
+    def resolve(name: str, seen: tuple[str, ...] = ()) -> tuple[int | None, float, float] | None:
+        """``(free index, factor, offset)``, or None for a derived parameter."""
         if name in seen:
             raise ConfigError(f"tie cycle through {' -> '.join((*seen, name))}", key=name)
         spec = by_name[name]
+        if getattr(spec, "expr", None) is not None:
+            return None
         if spec.tie is None:
             if spec.vary:
                 return free_index[name], 1.0, 0.0
             return None, 0.0, float(spec.value)
-        index, factor, offset = resolve(spec.tie.source, (*seen, name))
+        resolved = resolve(spec.tie.source, (*seen, name))
+        if resolved is None:
+            return None
+        index, factor, offset = resolved
         return index, spec.tie.factor * factor, spec.tie.factor * offset + spec.tie.offset
 
     parameters: list[FullParameter] = []
     for spec in specs:
-        index, factor, offset = resolve(spec.name)
+        resolved = resolve(spec.name)
         tie = None
         if spec.tie is not None:
             tie = f"{spec.tie.factor!r} * {spec.tie.source} + {spec.tie.offset!r}"
+        index, factor, offset = (None, 0.0, 0.0) if resolved is None else resolved
         parameters.append(
             FullParameter(
                 name=spec.name, component=spec.component, parameter=spec.parameter,
                 value=np.nan if spec.value is None else float(spec.value),
                 lower=_bound(spec.min, -np.inf),
                 upper=_bound(spec.max, np.inf), free_index=index, factor=factor,
-                offset=offset, tie=tie,
+                offset=offset, tie=None if resolved is None else tie,
+                expression=None if resolved is not None else _derived_expression(spec),
             )
         )
     components = []
@@ -443,6 +538,15 @@ def compile_recipe(recipe: Any, x: np.ndarray, y: np.ndarray | None = None) -> C
 
 def _bound(value: float | None, default: float) -> float:
     return default if value is None else float(value)
+
+
+def _derived_expression(spec: Any) -> tuple[Any, ...]:
+    """The expression tree of a derived parameter: its own ``expr``, or its tie to a derived
+    source written as ``factor * source + offset``."""
+    if getattr(spec, "expr", None) is not None:
+        return parse_constraint(spec.expr)
+    tie = spec.tie
+    return ("+", ("*", ("num", float(tie.factor)), ("name", tie.source)), ("num", float(tie.offset)))
 
 
 def _background_term(recipe: Any) -> str:

@@ -54,6 +54,7 @@ Parameter values
         height = {value = "guess", min = 0}                 # free, started from the data
         center = {tie = "ps4", offset = -1.5}               # = 1 × ps4_center − 1.5
         height = {tie = "ps4.height", factor = 0.25}        # = 0.25 × ps4_height
+        height = {expr = "0.5 * ps4_height * exp(-li2s_fwhm / 2)"}   # an expression
 
     ``"guess"`` is for ``height`` only: the engine starts it from the data (its documented
     guess); :attr:`ParameterSpec.value` is then None.
@@ -63,6 +64,18 @@ Ties
     every tie is linear, ``target = factor × source + offset`` (factor 1, offset 0 by default):
     equal ``{tie = "a"}``, offset ``{tie = "a", offset = -1.5}``, ratio ``{tie = "a", factor =
     0.5}``. Ties may point at partners and may chain, never loop.
+
+Expressions
+    ``{expr = "<expression>"}`` computes a parameter from other parameters of the recipe, named
+    in full (``ps4_center``, ``ps4_b_height``: as :meth:`Recipe.parameter_specs` names them),
+    numbers, ``+ - * / **``, unary ``-``, parentheses, the constant ``pi`` and the functions
+    ``sqrt exp log abs sin cos``. It is parsed at load by a grammar of our own
+    (:mod:`specssb.fitting._expressions`), never evaluated as Python: attribute access,
+    subscripts, other calls, strings, unknown names and cycles through expressions are refused
+    with file, line and key. An expression affine in one parameter (``ps4_center - 1.18``,
+    ``2 * (ps4_fwhm + 0.1)``) expands to an ordinary :class:`Tie` (the batched engine runs it);
+    any other one is kept as :attr:`ParameterSpec.expr` and fitted by lmfit (``engine="auto"``
+    falls back to it and says so in the table's ``engine`` column).
 
 Doublets
     ``doublet = {split, ratio, width_ratio = 1, partner = "<species>_b"}`` adds a component
@@ -118,6 +131,13 @@ from pydantic_core import to_jsonable_python
 
 from specssb.errors import ConfigError
 from specssb.fitting import _toml_lines
+from specssb.fitting._expressions import (
+    affine_form,
+    evaluate_constraint,
+    expression_cycles,
+    names_in,
+    parse_constraint,
+)
 from specssb.fitting._recipe_errors import syntax_error, validation_error
 from specssb.fitting._recipe_schema import (
     Background,
@@ -187,9 +207,14 @@ class ParameterSpec:
     min, max : float
         Bounds (``-inf``/``inf`` when unbounded, and for tied parameters).
     vary : bool
-        True for a free parameter; False when fixed or tied.
+        True for a free parameter; False when fixed, tied or given by an expression.
     tie : Tie or None
-        The tie, as written (chains are not collapsed; engines resolve them).
+        The tie, as written (chains are not collapsed; engines resolve them); also an ``expr``
+        affine in one parameter.
+    expr : str or None
+        A non-linear ``expr`` as written (parse it with
+        :func:`specssb.fitting._expressions.parse_constraint`); its ``value`` is computed from
+        the starting values of the parameters it reads (None when one of them is guessed).
     """
 
     name: str
@@ -200,6 +225,7 @@ class ParameterSpec:
     max: float
     vary: bool
     tie: Tie | None = None
+    expr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,7 +272,8 @@ class Recipe(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Recipe:
-        problems = _check_names(self) + _check_ties(self) + _check_steps(self)
+        problems = (_check_names(self) + _check_ties(self) + _check_expressions(self)
+                    + _check_steps(self))
         if problems:
             raise LocatedError(problems)
         return self
@@ -414,6 +441,8 @@ class Recipe(BaseModel):
             for parameter in parameters:
                 param = component.parameters[parameter]
                 tie = _tie_of(param, parameter)
+                if param.expr is not None:
+                    param, tie = _expression_of(param)
                 rows.append((f"{main}_{parameter}", main, parameter, param, tie))
             if component.doublet is not None:
                 partner = _partner(component)
@@ -428,6 +457,11 @@ class Recipe(BaseModel):
 
         def start(name: str) -> float | None:
             _, _, _, param, tie = by_name[name]
+            if tie is None and param is not None and param.expr is not None:
+                sources = {n: start(n) for n in names_in(parse_constraint(param.expr))}
+                if any(value is None for value in sources.values()):
+                    return None
+                return float(evaluate_constraint(parse_constraint(param.expr), sources.__getitem__))
             if tie is None:
                 assert param is not None
                 return param.value if isinstance(param.value, float) else None
@@ -443,6 +477,7 @@ class Recipe(BaseModel):
                     min=_bound(own.min if own else None, -math.inf),
                     max=_bound(own.max if own else None, math.inf),
                     vary=own is not None and own.vary, tie=tie,
+                    expr=own.expr if own is not None else None,
                 )
             )
         return specs
@@ -542,6 +577,20 @@ def _tie_of(param: Param, parameter: str) -> Tie | None:
         return None
     assert param.factor is not None and param.offset is not None
     return Tie(f"{source[0]}_{source[1] or parameter}", param.factor, param.offset)
+
+
+def _expression_of(param: Param) -> tuple[Param, Tie | None]:
+    """An ``expr`` affine in one parameter as a :class:`Tie`; a constant one as a fixed
+    :class:`Param`; any other one unchanged (tie None)."""
+    assert param.expr is not None
+    form = affine_form(parse_constraint(param.expr))
+    if form is None or len(form[0]) > 1:
+        return param, None
+    coefficients, constant = form
+    if not coefficients:
+        return Param(value=constant, vary=False), None
+    (source, factor), = coefficients.items()
+    return param, Tie(source, factor, constant)
 
 
 def _free_partner_height(component: Any) -> Param:
@@ -701,4 +750,37 @@ def _tie_cycles(edges: Mapping[str, tuple[str, tuple[str | int, ...] | None]]) -
         path = " -> ".join([*loop, loop[0]])
         reason = f"tie cycle: {path}; one of them must be free or fixed"
         problems.append((loc, reason, str(loc[2])))
+    return problems
+
+
+def _check_expressions(recipe: Recipe) -> list[Problem]:
+    """``expr`` names are parameters of the recipe; no cycle passes through an expression."""
+    shapes = {c.name: _shape(c.shape) for c in recipe.components()}
+    known = [f"{name}_{p}" for name, shape in shapes.items() for p in shape.parameters]
+    problems: list[Problem] = []
+    edges: dict[str, set[str]] = {}
+    where: dict[str, tuple[tuple[str | int, ...], str]] = {}
+    for index, component in enumerate(recipe.component):
+        for parameter, param in component.parameters.items():
+            target = f"{component.species}_{parameter}"
+            if param.expr is not None:
+                loc = ("component", index, parameter, "expr")
+                names = names_in(parse_constraint(param.expr))
+                for name in sorted(names - set(known)):
+                    problems.append((loc, f"expression {param.expr!r} reads {name!r}, which is not "
+                                     "a parameter of this recipe" + did_you_mean(name, known),
+                                     parameter))
+                edges[target] = set(names) & set(known)
+                where[target] = (loc, parameter)
+            elif param.tie is not None and (match := _TIE_SOURCE.match(param.tie)) is not None:
+                edges[target] = {f"{match.group(1)}_{match.group(2) or parameter}"}
+        if component.doublet is not None:
+            for parameter in shapes[component.species].parameters:
+                if not (parameter == "height" and component.doublet.free_ratio):
+                    edges[f"{_partner(component)}_{parameter}"] = {f"{component.species}_{parameter}"}
+    for loop in expression_cycles(edges, where):
+        loc, key = where[next(name for name in loop if name in where)]
+        path = " -> ".join([*loop, loop[0]])
+        problems.append((loc, f"cycle through an expression: {path}; one of them must be free "
+                         "or fixed", key))
     return problems

@@ -8,8 +8,9 @@ One row per spectrum × component × quantity::
 derived ``area`` (see each line shape's ``area``) or ``fraction`` (the component's share of the
 summed component areas in that spectrum), or a fitted background term (species
 ``background``). Standard errors come from the scaled covariance of the free parameters,
-propagated linearly through ties and, for ``area`` and ``fraction``, through numerical
-gradients of the area formulas.
+propagated linearly through ties and expression constraints (the delta method, with the exact
+derivatives of each expression at the solution) and, for ``area`` and ``fraction``, through
+numerical gradients of the area formulas.
 """
 
 from __future__ import annotations
@@ -308,8 +309,15 @@ def spectrum_statistics(model: CompiledModel, full: np.ndarray, covariance: np.n
     # (n_full, p) @ (m, p, p) @ (p, n_full); a free parameter with unknown (NaN) errors makes
     # unknown only the full parameters that depend on it, not every entry (0·NaN is NaN)
     unknown_free = np.isnan(np.einsum("mii->mi", covariance))
-    cov_full = matrix @ np.nan_to_num(covariance, nan=0.0) @ matrix.T
-    unknown_full = (unknown_free.astype(float) @ (matrix != 0).T.astype(float)) > 0
+    if getattr(model, "expression_names", None):
+        # non-linear expr constraints: the delta method with ∂full/∂free at each solution
+        matrix = model.full_jacobian(model.free_of(full))
+        cov_full = matrix @ np.nan_to_num(covariance, nan=0.0) @ matrix.transpose(0, 2, 1)
+        unknown_full = np.einsum("mp,mfp->mf", unknown_free.astype(float),
+                                 (matrix != 0).astype(float)) > 0
+    else:
+        cov_full = matrix @ np.nan_to_num(covariance, nan=0.0) @ matrix.T
+        unknown_full = (unknown_free.astype(float) @ (matrix != 0).T.astype(float)) > 0
     cov_full[unknown_full[:, :, None] | unknown_full[:, None, :]] = np.nan
     std_full = np.sqrt(np.clip(np.einsum("mii->mi", cov_full), 0.0, None))
     areas, gradient = _area_gradients(model, full)

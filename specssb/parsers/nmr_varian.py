@@ -73,6 +73,7 @@ from typing import Any
 
 import numpy as np
 
+from specssb._memory import check_array
 from specssb.errors import MetadataWarning, ParseError
 from specssb.parsers._common import make_source, read_bytes, time_zone
 from specssb.parsers._nmr_meta import check_finite, local_to_utc, nucleus_label
@@ -286,6 +287,7 @@ def decode_fid(raw: bytes, *, path: str | Path = "<bytes>") -> tuple[dict[str, A
                                f"block(s) of {bbytes} bytes = {expected} bytes"
                                f"{' (truncated)' if len(raw) < expected else ''}",
                          position=f"byte {min(len(raw), expected)}")
+    check_array((nblocks * ntraces, points), "FIDs (and their complex copy)", itemsize=16, path=path)
     blocks = np.frombuffer(raw, dtype=np.uint8, offset=FILE_HEADER_BYTES).reshape(nblocks, bbytes)
     body = np.ascontiguousarray(blocks[:, nbheaders * BLOCK_HEADER_BYTES:])
     values = body.view(dtype).astype(np.float64).reshape(nblocks * ntraces, points)

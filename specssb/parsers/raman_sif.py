@@ -61,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from specssb._memory import check_array
 from specssb.errors import ConfigError, ParseError
 from specssb.parsers._common import make_source, read_bytes
 from specssb.parsers._raman_axis import AXIS_CHOICES, check_axis, shift_step
@@ -398,6 +399,7 @@ def parse_sif(data: bytes, *, source: Source, axis: str = "file") -> list[Spectr
         raise ParseError(path, f"truncated file: {n_frames} frame(s) of {rows}×{width} float32 "
                                f"values need {end} bytes, the file has {len(data)}",
                          position=f"byte {len(data)}")
+    check_array((n_frames, rows, width), "frames", path=path)
     with np.errstate(invalid="ignore"):  # signalling NaNs are reported just below
         values = np.frombuffer(data, "<f4", image["total_length"], cur.pos).astype(np.float64)
     if not np.all(np.isfinite(values)):

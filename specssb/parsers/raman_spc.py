@@ -56,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from specssb._memory import check_array
 from specssb.errors import ConfigError, ParseError
 from specssb.parsers._common import make_source, read_bytes, time_zone
 from specssb.parsers._raman_axis import check_axis, laser_nm_from_text
@@ -221,6 +222,8 @@ def _read_new(data: bytes, head: dict[str, Any], order: str, path: str) -> tuple
             offset += 4 * npts
         else:
             common_x = np.linspace(head["ffirst"], head["flast"], npts)
+    if not xyxy:
+        check_array((nsub, npts), "intensities of every subfile", path=path)
     xs, ys, subs = [], [], []
     for index in range(nsub):
         sub = _subheader(data, offset, order, path)

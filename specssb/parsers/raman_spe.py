@@ -63,6 +63,7 @@ from typing import Any
 
 import numpy as np
 
+from specssb._memory import check_array
 from specssb.errors import ConfigError, ParseError
 from specssb.parsers._common import make_source, read_bytes
 from specssb.parsers._raman_axis import AXIS_CHOICES, check_axis, shift_step
@@ -354,6 +355,7 @@ def parse_spe(data: bytes, *, source: Source, axis: str = "file") -> list[Spectr
                                f"{dtype.name} values need {end} bytes, "
                                f"{'the XML footer starts at' if version3 else 'the file has'} "
                                f"{limit}", position=f"byte {limit}")
+    check_array((frames, ydim, xdim), "intensities", path=path)
     frames_data = [np.frombuffer(data, dtype, xdim * ydim, HEADER + i * stride)
                    for i in range(frames)]
     values = np.stack(frames_data).astype(np.float64).reshape(frames, ydim, xdim)

@@ -85,6 +85,7 @@ from typing import Any
 
 import numpy as np
 
+from specssb._memory import check_array
 from specssb.errors import MetadataWarning, ParseError
 from specssb.parsers._common import make_source, read_bytes
 from specssb.parsers._registry import register_parser
@@ -364,6 +365,7 @@ def _axis(reader: Any, path: str, where: str) -> Axis:
 
 
 def _spectra(reader: Any, count: int, npoints: int, path: str, where: str) -> np.ndarray:
+    check_array((count, npoints), "spectra", path=path)
     flat = np.asarray(reader.spectra, dtype=np.float64).ravel()
     if flat.size != count * npoints:
         raise ParseError(path, f"DATA holds {flat.size} values, expected {count} spectra × "
@@ -559,6 +561,7 @@ def _place_map(spectra: np.ndarray, area: _MapArea, origins: list[_Origin],
     if placement != "acquisition_order" and xo is not None and yo is not None:
         x_grid = _mean_positions(ix, xo.in_micron()[:count], x_grid)
         y_grid = _mean_positions(iy, yo.in_micron()[:count], y_grid)
+    check_array((ny, nx, spectra.shape[1]), f"map cube of the WMAP grid {nx} × {ny}", path=path)
     cube = np.full((ny, nx, spectra.shape[1]), np.nan)
     cube[iy, ix] = spectra
     unit = "um" if xo is None or xo.unit_code in _TO_MICRON else xo.unit

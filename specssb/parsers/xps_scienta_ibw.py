@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from specssb._memory import check_array
 from specssb.errors import ConfigError, MetadataWarning, ParseError
 from specssb.parsers._common import make_source, read_bytes, time_zone
 from specssb.parsers._registry import register_parser
@@ -133,6 +134,7 @@ def _values(data: bytes, offset: int, dtype: np.dtype, shape: tuple[int, ...],
             path: str) -> np.ndarray:
     count = int(np.prod(shape))
     _need(data, offset + count * dtype.itemsize, path, f"the wave data ({count} points)")
+    check_array(tuple(shape), "wave data", path=path)
     flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
     return flat.astype(np.float64).reshape(shape[::-1])
 

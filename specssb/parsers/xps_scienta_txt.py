@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from specssb._memory import check_array
 from specssb.errors import ConfigError, MetadataWarning, ParseError
 from specssb.parsers._common import decode_text, make_source, read_bytes, time_zone
 from specssb.parsers._registry import register_parser
@@ -136,6 +137,7 @@ def _data_rows(section: _Section, n_rows: int, n_columns: int, path: str) -> np.
     if len(rows) != n_rows:
         raise ParseError(path, f"[{section.name}] holds {len(rows)} rows but Dimension 1 size "
                          f"is {n_rows} (truncated file?)", position=f"line {section.line + 1}")
+    check_array((n_rows, n_columns), f"[{section.name}] table", path=path)
     table = np.empty((n_rows, n_columns), dtype=np.float64)
     for i, (number, line) in enumerate(rows):
         values = _floats(line, path, f"line {number}", f"[{section.name}] row")

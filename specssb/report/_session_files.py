@@ -17,7 +17,7 @@ from specssb.parsers import sha256_of
 from specssb.report._session_manifest import Manifest
 from specssb.spectrum import Spectrum
 
-__all__ = ["configuration_files", "cycler_of", "prepare", "read_item", "read_items"]
+__all__ = ["configuration_files", "cycler_of", "is_ignored", "prepare", "read_item", "read_items"]
 
 
 def read_items(root: Path, manifest: Manifest | None,
@@ -27,9 +27,21 @@ def read_items(root: Path, manifest: Manifest | None,
     The manifest and the recipe files it names are configuration, not items.
     """
     configuration = configuration_files(root, manifest, manifest_path)
-    files = [read_item(root, path, info, why, manifest) for path, info, why in parsers.discover(root)
-             if path.resolve() not in configuration]
-    return files, []
+    files, ignored = [], []
+    for path, info, why in parsers.discover(root):
+        if path.resolve() in configuration:
+            continue
+        if is_ignored(root, path, manifest):
+            ignored.append(path.relative_to(root).as_posix())
+            continue
+        files.append(read_item(root, path, info, why, manifest))
+    notes = [f"ignored as session.toml asks: {', '.join(ignored)}"] if ignored else []
+    return files, notes
+
+
+def is_ignored(root: Path, path: Path, manifest: Manifest | None) -> bool:
+    """True when the manifest's ``ignore`` globs name the item at ``path`` (not a measurement)."""
+    return manifest is not None and manifest.ignores(path.relative_to(root).as_posix())
 
 
 def configuration_files(root: Path, manifest: Manifest | None, manifest_path: Path) -> set[Path]:

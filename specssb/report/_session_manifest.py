@@ -7,6 +7,7 @@
     description = "operando study, cycles 0-10"
     cycler = "echem/cell01_GCPL.mpt"        # the cycler file (found by format when omitted)
     allow_outside = false                   # true: paths may leave the session folder
+    ignore = ["truth.json", "notes/*"]      # files that are not measurements (globs)
 
     [options]
     timezone = "Europe/Berlin"              # instrument clocks that write local time
@@ -32,6 +33,10 @@ references are not analysed as scans. An ``[[analysis]]`` runs its recipe on the
 files its glob matches that the recipe's ``[select]`` accepts (``xps/*.vms`` with an S 2p recipe
 fits the S 2p regions only).
 
+``ignore`` lists files that are not measurements (ground truth, notes, exports of other
+programs): they are neither read nor reported as failures, and the report says how many were
+ignored. Hidden files, README/PROVENANCE files and Python scripts are always ignored.
+
 Globs match the path relative to the session folder with :func:`fnmatch.fnmatch` (``*``
 crosses ``/``), so ``"*.vms"`` matches every VAMAS file at any depth.
 
@@ -45,6 +50,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -140,6 +146,10 @@ class TagEntry(BaseModel):
 class Manifest(BaseModel):
     """A validated ``session.toml`` (see the module documentation)."""
 
+    def ignores(self, relative: str) -> bool:
+        """True when the item at ``relative`` (posix path inside the session) is to be ignored."""
+        return any(fnmatch(relative, pattern) for pattern in self.ignore)
+
     model_config = _STRICT
 
     sample: str | None = None
@@ -147,6 +157,7 @@ class Manifest(BaseModel):
     description: str = ""
     cycler: str | None = None
     allow_outside: bool = False
+    ignore: list[str] = Field(default_factory=list)
     options: Options = Field(default_factory=Options)
     references: dict[str, str] = Field(default_factory=dict)
     analysis: list[AnalysisEntry] = Field(default_factory=list)
@@ -176,6 +187,8 @@ class Manifest(BaseModel):
                 check(("analysis", i, "references", label), path, "path")
         for i, entry in enumerate(self.tags):
             check(("tags", i, "glob"), entry.glob, "glob")
+        for i, pattern in enumerate(self.ignore):
+            check(("ignore", i), pattern, "glob")
         if problems:
             raise LocatedError(problems)
         return self

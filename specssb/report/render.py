@@ -30,6 +30,7 @@ import datetime as dt
 import importlib.metadata
 import math
 import platform
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from os import PathLike
@@ -39,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from specssb._io import atomic_path, atomic_write_text, atomic_write_with
+from specssb._io import atomic_path, atomic_write_text, atomic_write_with, sweep_temporaries
 from specssb._version import __version__
 from specssb.errors import SpecssbError
 from specssb.report import figures as fig
@@ -53,6 +54,7 @@ VERSIONED = ("specssb", "numpy", "scipy", "pandas", "lmfit", "xraylarch", "nmrgl
 _TEMPLATE = "report.html.j2"
 _TABLE_ROWS = 400  # longer tables are cut in the HTML (the CSV/Parquet hold everything)
 _FITS_PER_ANALYSIS = 3
+_OUTPUTS = ("report.html", "species_vs_cycle.parquet", "species_vs_cycle.csv")
 
 
 def render_report(
@@ -86,6 +88,7 @@ def render_report(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    sweep_temporaries(out, _OUTPUTS)  # left by a report killed while writing
     caught: list[str] = list(notes)
     cycler_table = _cycler_table(result, cycler, caught)
     with warnings.catch_warnings(record=True) as recorded:
@@ -159,6 +162,53 @@ def _write_numbers(species: pd.DataFrame, out: Path) -> None:
     with atomic_path(out / "species_vs_cycle.parquet") as temporary:
         pq.write_table(table, temporary)
     atomic_write_with(out / "species_vs_cycle.csv", lambda stream: species.to_csv(stream, index=False))
+
+
+#: A warning about one file: ``"<Category>: <path>: <text>"`` (how specssb words them).
+_FILE_WARNING = re.compile(r"^(?P<category>\w+): (?P<path>[^:\s][^:]*?\.\w+|[^:\s][^:]*/\d+): (?P<text>.+)$", re.S)
+
+
+def collapse_warnings(items: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Group ``(analysis label, message)`` pairs so that a warning is listed once.
+
+    The same message from several analyses (five XPS regions calibrated on one C 1s) is listed
+    once under all their labels; the same text about many files (``"PhysicsWarning: <file>:
+    <text>"``) becomes one line naming the files. Order of first appearance is kept.
+
+    Returns
+    -------
+    list of dict
+        ``{"label": "<labels, comma separated>", "messages": [...]}`` per group of labels.
+    """
+    by_message: dict[str, list[str]] = {}
+    for label, message in items:
+        labels = by_message.setdefault(message, [])
+        if label not in labels:
+            labels.append(label)
+    # in order of first appearance: a message as it is, or the key of a text about many files
+    order: list[tuple[tuple[str, ...], str, str]] = []  # (labels, category or "", message or text)
+    paths_of: dict[tuple[tuple[str, ...], str, str], list[str]] = {}
+    for message, labels in by_message.items():
+        match = _FILE_WARNING.match(message)
+        key = (tuple(labels), "", message) if match is None else \
+            (tuple(labels), match["category"], match["text"])
+        if key not in paths_of:
+            order.append(key)
+            paths_of[key] = []
+        if match is not None:
+            paths_of[key].append(match["path"])
+    plain: list[tuple[tuple[str, ...], str]] = []
+    for labels, category, text in order:
+        paths = paths_of[(labels, category, text)]
+        if not category:
+            plain.append((labels, text))
+            continue
+        where = paths[0] if len(paths) == 1 else f"{len(paths)} files ({', '.join(paths)})"
+        plain.append((labels, f"{category}: {where}: {text}"))
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for labels, message in plain:
+        groups.setdefault(labels, []).append(message)
+    return [{"label": ", ".join(labels), "messages": messages} for labels, messages in groups.items()]
 
 
 def _warning_lines(recorded: Sequence[warnings.WarningMessage]) -> list[str]:
@@ -365,8 +415,7 @@ class _Context:
         return {
             "failed": [{"file": f.file, "stage": f.stage, "reason": f.reason} for f in result.failed],
             "analyses": [{"label": a.label, "error": a.error} for a in result.analyses if a.error],
-            "fits": [{"label": a.label, "messages": list(a.warnings)}
-                     for a in result.analyses if a.warnings],
+            "fits": collapse_warnings([(a.label, m) for a in result.analyses for m in a.warnings]),
             "files": [{"file": f.relative, "notes": [n for n in f.notes if "Warning" in n]}
                       for f in self.session.files if any("Warning" in n for n in f.notes)],
             "session": list(result.notes),
@@ -504,8 +553,9 @@ def _version_of(name: str) -> str:
 
 
 def write_session_report(session: Any, result: Any, *, out: Path,
-                         store: Path | None, notes: list[str] | None = None) -> Path:
-    """What ``specssb report`` does after the run: cycler table, store, report.
+                         store: Path | None, notes: list[str] | None = None,
+                         pdf: bool = False) -> Path:
+    """What ``specssb report`` does after the run: cycler table, store, report (and its PDF).
 
     Parameters
     ----------
@@ -518,11 +568,19 @@ def write_session_report(session: Any, result: Any, *, out: Path,
         Result store folder; None adds nothing.
     notes : list of str, optional
         Further remarks listed among the report's warnings.
+    pdf : bool, default False
+        Also print the report to ``report.pdf`` beside it with headless Chromium
+        (:func:`specssb.report.browser.print_pdf`).
 
     Returns
     -------
     Path
         ``report.html``.
+
+    Raises
+    ------
+    BrowserError
+        ``pdf`` was asked and Chromium is missing or failed; ``report.html`` is written first.
     """
     from specssb.report.echem import read_cycler_table
     from specssb.report.render import render_report
@@ -542,11 +600,17 @@ def write_session_report(session: Any, result: Any, *, out: Path,
         if store is not None:
             name = session.sample or session.folder.resolve().name
             try:
-                results = Store(store)
-                for analysis in result.analyses:
-                    if analysis.table is not None and len(analysis.table.frame):
-                        added.append(results.add(name, assign_cycles(analysis.table.frame, cycler)))
+                # every analysis in one run: a process killed part-way stores all or none
+                tables = [assign_cycles(analysis.table.frame, cycler) for analysis in result.analyses
+                          if analysis.table is not None and len(analysis.table.frame)]
+                if tables:
+                    added.append(Store(store).add(name, tables))
             except SpecssbError as exc:
                 notes.append(f"results not added to the store {store}: {type(exc).__name__}: {exc}")
     notes += [f"{w.category.__name__}: {w.message}" for w in caught]
-    return render_report(result, cycler=cycler, store_run=added, out=out, notes=notes)
+    target = render_report(result, cycler=cycler, store_run=added, out=out, notes=notes)
+    if pdf:
+        from specssb.report.browser import print_pdf
+
+        print_pdf(target, target.with_name("report.pdf"))
+    return target

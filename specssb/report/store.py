@@ -11,7 +11,7 @@ A *run* is one call of :meth:`Store.add`: the rows of a fit table that the store
 yet. The run id is ``<UTC time>-<random>`` (``20260302T080000123456Z-1a2b3c4d``), so file names
 sort by time. A file is written once, atomically (temporary file beside it, fsync, rename, fsync
 of the folder) and never modified; readers glob ``*.parquet``, so a temporary file left by a
-killed process (``.<name>.<random>.tmp``) is never read and is removed by the next writer.
+killed process (``.<name>.<pid>-<random>.tmp``) is never read and is removed by the next writer.
 
 **Rows** (:data:`SCHEMA`, version :data:`STORE_SCHEMA_VERSION`): the FitTable columns
 (``spectrum source block index species quantity value stderr unit converged redchi recipe
@@ -199,11 +199,12 @@ class Store:
         ----------
         session : str
             Session id (the sample/cell session, e.g. its folder or ``session.toml`` name).
-        table : FitTable or pandas.DataFrame
+        table : FitTable, pandas.DataFrame, or a list of them
             A :class:`~specssb.fitting.result.FitTable` (or its ``frame``). Columns named like
             the store's tag columns (``technique``, ``file_sha256``, ``acquired_at``, ``cycle``,
             ``state_of_charge``, ``potential_v``) are taken as they are; other extra columns go
-            to ``extra`` as JSON.
+            to ``extra`` as JSON. A list (the analyses of one session report) is stored as one
+            run, so a process killed part-way leaves all of its rows or none.
         technique : str, optional
             For rows without a ``technique`` column; otherwise guessed from the recipe name
             prefix (``xps-…``), else left empty.
@@ -227,9 +228,14 @@ class Store:
             A column is missing, a source cannot be hashed, or the store cannot be written.
         """
         started = _utc(started_at) if started_at is not None else _now()
-        frame = _frame_of(table)
-        rows = _to_rows(session, frame, technique=technique, file_hashes=file_hashes or {},
-                        tags=tags or {})
+        frames = [_frame_of(one) for one in (table if isinstance(table, (list, tuple)) else [table])]
+        if not frames:
+            raise StoreError("Store.add was given an empty list of tables")
+        parts = [_to_rows(session, frame, technique=technique, file_hashes=file_hashes or {},
+                          tags=tags or {}) for frame in frames]
+        rows = (parts[0] if len(parts) == 1 else
+                pd.concat(parts, ignore_index=True).drop_duplicates("key", ignore_index=True))
+        table_rows = sum(len(frame) for frame in frames)
         folder = self.runs_folder / _session_folder(session)
         with self._lock():
             self._sweep()
@@ -241,7 +247,7 @@ class Store:
                 return Added(session, None, None, fresh, skipped)
             run = f"{_now().strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(4)}"
             fresh["run"] = run
-            manifest = _manifest(session, run, started, fresh, frame, rows)
+            manifest = _manifest(session, run, started, fresh, table_rows, rows)
             path = folder / f"{run}.parquet"
             new_folder = not folder.exists()
             folder.mkdir(parents=True, exist_ok=True)
@@ -629,7 +635,7 @@ def _identity_keys(rows: pd.DataFrame) -> list[str]:
 
 
 def _manifest(session: str, run: str, started: dt.datetime, fresh: pd.DataFrame,
-              frame: pd.DataFrame, rows: pd.DataFrame) -> dict[str, Any]:
+              table_rows: int, rows: pd.DataFrame) -> dict[str, Any]:
     files = rows[["source", "file_sha256"]].drop_duplicates()
     inputs = dict(sorted(zip(files["source"].tolist(), files["file_sha256"].tolist())))
     labels = rows[["recipe", "recipe_hash"]].drop_duplicates()
@@ -639,7 +645,7 @@ def _manifest(session: str, run: str, started: dt.datetime, fresh: pd.DataFrame,
     return {
         "session": session, "run": run, "started_at": started.isoformat(),
         "finished_at": _now().isoformat(), "specssb_version": __version__,
-        "schema_version": STORE_SCHEMA_VERSION, "rows": len(fresh), "table_rows": len(frame),
+        "schema_version": STORE_SCHEMA_VERSION, "rows": len(fresh), "table_rows": table_rows,
         "inputs": inputs, "recipes": recipes,
         "techniques": sorted({t for t in rows["technique"] if isinstance(t, str)}),
     }

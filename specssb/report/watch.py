@@ -59,7 +59,7 @@ from typing import Any
 
 from specssb import parsers
 from specssb.errors import ConfigError
-from specssb.report._session_files import configuration_files, read_item
+from specssb.report._session_files import configuration_files, is_ignored, read_item
 from specssb.report._session_manifest import MANIFEST_NAME
 from specssb.report._session_run import FailedFile, SessionResult, run_session
 from specssb.report.render import write_session_report
@@ -267,7 +267,8 @@ class Watcher:
         files = []
         for name in self._order:
             item = self._items[name]
-            if item.stable < self.settle_polls or item.path.resolve() in self._configuration:
+            if (item.stable < self.settle_polls or item.path.resolve() in self._configuration
+                    or is_ignored(root, item.path, manifest)):
                 continue
             cache = (name, item.signature, manifest_key)
             read = self._reads.get(cache)

@@ -56,8 +56,8 @@ def truth() -> dict:
 
 # ------------------------------------------------------------------ the sample cycler file
 def test_sample_gcpl_cycles_and_utc_time(gcpl):
-    assert sorted(gcpl["Cycle Count / 1"].unique()) == list(range(10))
-    assert sorted(gcpl["Half Cycle / 1"].unique()) == list(range(20))
+    assert sorted(gcpl["Cycle Count / 1"].unique()) == list(range(20))
+    assert sorted(gcpl["Half Cycle / 1"].unique()) == list(range(40))
     # half cycle 2k is the charge of cycle k (EC-Lab ox/red = 1, its rest included), 2k+1 the
     # discharge; the faded cycles rest at open circuit once their capacity has passed
     charging = gcpl["ox/red"] == 1
@@ -65,13 +65,13 @@ def test_sample_gcpl_cycles_and_utc_time(gcpl):
     assert (gcpl.loc[gcpl["Current / A"] == 0, "Cycle Count / 1"] > 0).all()
     assert (gcpl["Half Cycle / 1"] // 2 == gcpl["Cycle Count / 1"]).all()
     assert gcpl["Date Time"].iloc[0] == pd.Timestamp("2026-03-02 08:03", tz="UTC")  # first record
-    assert gcpl["Date Time"].iloc[-1] == pd.Timestamp("2026-03-06 12:00", tz="UTC")  # 10 x 10 h
+    assert gcpl["Date Time"].iloc[-1] == pd.Timestamp("2026-03-10 16:00", tz="UTC")  # 20 x 10 h
     assert gcpl.attrs["derived"] == ["Half Cycle / 1", "State of Charge / 1", "Charge Passed / Ah"]
 
 
 def test_sample_gcpl_capacity_per_cycle(gcpl, truth):
     summary = cycle_summary(gcpl)
-    assert list(summary["cycle"]) == list(range(10))
+    assert list(summary["cycle"]) == list(range(20))
     assert (summary["n_records"] == 200).all()
     assert (summary["first_half"] == "charge").all() and summary["complete"].all()
     # independent: the charge each half cycle passed is sum(I dt) over its records (0.1 mA, 3 min)
@@ -130,11 +130,11 @@ def test_ni_operando_scans_join_to_cycle_and_state_of_charge(gcpl, truth, sample
 def test_spectra_after_the_record_are_nan_with_one_warning(gcpl, truth, sample_data):
     spectra = [*specssb.read(sample_data / "xps" / "cell01_cycle00.vms"),
                *specssb.read(sample_data / "xas" / "cell01_S_K_cycle05.xdi"),
-               *specssb.read(sample_data / "xps" / "cell01_cycle10.vms")]
-    with pytest.warns(MetadataWarning, match=r"3 of 7 times not joined .*after the record ends"):
+               *specssb.read(sample_data / "xps" / "cell01_cycle20.vms")]
+    with pytest.warns(MetadataWarning, match=r"5 of 11 times not joined .*after the record ends"):
         joined = join_spectra(spectra, gcpl)
-    assert list(joined["cycle"].iloc[:4]) == [0, 0, 0, truth["xas/cell01_S_K_cycle05.xdi"]["cycle"]]
-    assert joined.iloc[4:][["cycle", "state_of_charge", "potential_v"]].isna().all().all()
+    assert list(joined["cycle"].iloc[:6]) == [0] * 5 + [truth["xas/cell01_S_K_cycle05.xdi"]["cycle"]]
+    assert joined.iloc[6:][["cycle", "state_of_charge", "potential_v"]].isna().all().all()
 
 
 def test_join_times_before_record_and_beyond_tolerance():

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from specssb.cli import app
 from specssb.report.echem import read_cycler_table
 from specssb.report.render import render_report
-from specssb.report.session import Session
+from specssb.report.session import Session, SessionResult
 from specssb.report.store import Store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -46,12 +46,12 @@ def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 @pytest.fixture(scope="module")
-def sample_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, object]:
-    """The report of sample_data/, rendered once (about ten seconds)."""
+def sample_report(tmp_path_factory: pytest.TempPathFactory,
+                  sample_result: SessionResult) -> tuple[Path, str, object]:
+    """The report of sample_data/, rendered once."""
     out = tmp_path_factory.mktemp("report")
-    session = Session.open(SAMPLE)
-    result = session.run()
-    cycler = read_cycler_table(session.cycler)
+    result = sample_result
+    cycler = read_cycler_table(result.session.cycler)
     path = render_report(result, cycler=cycler, out=out)
     return path, path.read_text(encoding="utf-8"), result
 
@@ -74,8 +74,11 @@ def test_sample_report_has_every_section(sample_report: tuple[Path, str, object]
         assert analysis.analysis.recipe.hash in html
     for item in result.session.files:
         assert item.sha256 is None or item.sha256 in html
-    assert "truth.json" in html and "no registered format recognises this file" in html
-    assert "ConvergenceWarning: 1 of 12 spectra did not converge" in html
+    assert "ignored as session.toml asks: truth.json" in html  # the manifest's ignore, said
+    assert re.search(r"ConvergenceWarning: \d+ of 22 spectra did not converge", html)  # 7Li
+    # the C 1s charge-reference caveat: said once for all 21 XPS files and the 5 regions
+    assert html.count("adventitious C 1s referencing (284.8 eV) is approximate") == 1
+    assert re.search(r"PhysicsWarning: 21 files \(\S*sample_data/xps/cell01_cycle00\.vms,", html)
     assert "PhysicsWarning" in html
     for package in ("numpy", "scipy", "lmfit", "xraylarch"):
         assert f"<td>{package}</td>" in html
@@ -118,9 +121,9 @@ def test_sample_report_writes_species_vs_cycle(sample_report: tuple[Path, str, o
     # what the sample session measured, on which cycles (sample_data/README.md)
     xps = table[(table["technique"] == "xps") & (table["species"] == "li2s")
                 & (table["quantity"] == "fraction")]
-    assert sorted(xps["cycle"].astype(int)) == [0, 10]
+    assert sorted(xps["cycle"].astype(int)) == list(range(21))
     sulfur_k = table[(table["analysis"] == "xas-s-k-li2s on xas")]
-    assert set(sulfur_k["cycle"].astype(int)) == {0, 5, 10}
+    assert set(sulfur_k["cycle"].astype(int)) == {0, 5, 10, 15, 20}
     assert set(table["technique"]) == {"xps", "xas", "nmr", "raman"}
 
 
@@ -197,3 +200,22 @@ def test_report_command_exit_codes(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["report", str(tmp_path / "absent"), "--no-store"])
     assert missing.exit_code == 1
     assert missing.stderr.startswith("ConfigError")
+
+
+def test_collapse_warnings_lists_each_warning_once() -> None:
+    from specssb.report.render import collapse_warnings
+
+    items = [("s2p", "PhysicsWarning: x/a.vms: charge reference approximate"),
+             ("p2p", "PhysicsWarning: x/a.vms: charge reference approximate"),
+             ("s2p", "PhysicsWarning: x/b.vms: charge reference approximate"),
+             ("p2p", "PhysicsWarning: x/b.vms: charge reference approximate"),
+             ("s2p", "ConvergenceWarning: 1 of 22 spectra did not converge"),
+             ("nmr", "PhysicsWarning: nmr/cell/3: line outside the window"),
+             ("nmr", "PhysicsWarning: nmr/cell/4: another text")]
+    assert collapse_warnings(items) == [
+        {"label": "s2p, p2p",
+         "messages": ["PhysicsWarning: 2 files (x/a.vms, x/b.vms): charge reference approximate"]},
+        {"label": "s2p", "messages": ["ConvergenceWarning: 1 of 22 spectra did not converge"]},
+        {"label": "nmr", "messages": ["PhysicsWarning: nmr/cell/3: line outside the window",
+                                     "PhysicsWarning: nmr/cell/4: another text"]},
+    ]

@@ -25,18 +25,18 @@ def sample_session() -> Session:
 
 def test_every_sample_file_is_recognised_or_reported(sample_session: Session) -> None:
     found = {p.relative_to(sample_session.folder).as_posix() for p, _, _ in discover(sample_session.folder)}
-    assert {f.relative for f in sample_session.files} == found
+    # the manifest is configuration, and it asks to ignore the ground truth (not a measurement)
+    assert {f.relative for f in sample_session.files} == found - {"session.toml", "truth.json"}
     for item in sample_session.files:
         assert item.status in ("read", "cycler", "unrecognised", "failed")
         if item.status == "read":
             assert item.spectra and item.sha256 and len(item.sha256) == 64
         else:
             assert item.status == "cycler" or item.error
-    truth = sample_session.file("truth.json")
-    assert truth.status == "unrecognised" and "no registered format" in truth.error
-    assert not [f for f in sample_session.files if f.status == "failed"]
+    assert "ignored as session.toml asks: truth.json" in sample_session.notes
+    assert not [f for f in sample_session.files if f.status in ("failed", "unrecognised")]
     assert sample_session.cycler == sample_session.folder / "echem" / "cell01_GCPL.mpt"
-    assert sample_session.manifest is None
+    assert sample_session.manifest is not None and sample_session.manifest.ignore == ["truth.json"]
 
 
 def test_sample_plan_chooses_by_region_element_and_nucleus(sample_session: Session) -> None:
@@ -57,8 +57,12 @@ def test_sample_plan_chooses_by_region_element_and_nucleus(sample_session: Sessi
         assert "region S 2p matches [select] region 'S 2p'" in choice.reason
         # the wider oxidized-interphase model is refused because its window leaves the data
         assert dict(choice.rejected)["xps-s2p-cathode-interphase"].endswith("runs past the data (155–170 eV)")
-    assert {a.recipe.name for a in plan.values() if a.recipe.technique == "xps"} >= {
-        "xps-s2p-argyrodite", "xps-p2p-argyrodite", "xps-c1s-adventitious"}
+    assert {a.recipe.name for a in plan.values() if a.recipe.technique == "xps"} == {
+        "xps-s2p-argyrodite", "xps-p2p-argyrodite", "xps-c1s-carbonate", "xps-o1s-oxide-carbonate",
+        "xps-li1s-interphase"}
+    # C 1s: the manifest's carbonate recipe, not the automatic choice
+    c1s = [c for c in choices if c.label.endswith("[C 1s]")]
+    assert len(c1s) == 21 and all(c.recipe == "xps-c1s-carbonate" and c.origin == "manifest" for c in c1s)
 
     # the operando Ni K-edge folder is one series for the Ni K recipe; its references are not scans
     ni = plan[f"xas-ni-k-soc on {OPERANDO}"]
@@ -69,11 +73,11 @@ def test_sample_plan_chooses_by_region_element_and_nucleus(sample_session: Sessi
     assert len(refs) == 2 and all(c.origin == "reference" and c.recipe is None for c in refs)
     assert "of recipe xas-ni-k-soc" in refs[0].reason
     assert plan["xas-s-k-li2s on xas"].files == tuple(
-        f"xas/cell01_S_K_cycle{n}.xdi" for n in ("00", "05", "10"))
+        f"xas/cell01_S_K_cycle{n}.xdi" for n in ("00", "05", "10", "15", "20"))
 
     # 7Li: processed 1D spectra get the peak recipe, the raw CSI data sets the CSI recipe
     metal = plan["nmr-7li-metal"]
-    assert set(metal.files) >= {f"nmr/cell01_7Li/{n}" for n in range(1, 12)} | {"nmr/cell01_7Li_cycle10.jdx"}
+    assert set(metal.files) >= {f"nmr/cell01_7Li/{n}" for n in range(1, 22)} | {"nmr/cell01_7Li_cycle10.jdx"}
     assert all(s.axis.unit == "ppm" and not s.leading_shape for s in metal.spectra)
     assert "nucleus 7Li matches [select] nucleus '7Li'" in metal.reason
     csi = plan["nmr-csi-li-profile"]
@@ -211,7 +215,8 @@ def test_manifest_without_auto_plans_only_its_analyses(sample_data: Path, tmp_pa
     # window reaches past this S 2p scan); nothing is chosen automatically
     assert [a.label for a in session.plan()] == ["xps-p2p-argyrodite", "xps-s2p-cathode-interphase"]
     unplanned = [c for c in session.choices() if c.origin != "manifest"]
-    assert [c.label for c in unplanned] == ["xas/local_clock.xdi", "xps/cell01_cycle00.vms [C 1s]"]
+    assert [c.label for c in unplanned] == ["xas/local_clock.xdi", "xps/cell01_cycle00.vms [C 1s]",
+                                            "xps/cell01_cycle00.vms [O 1s]", "xps/cell01_cycle00.vms [Li 1s]"]
     assert all(c.recipe is None and "auto = false" in c.reason for c in unplanned)
     assert session.cycler == tmp_path / "echem" / "cell01_GCPL.mpt"
     assert session.plan_notes == [

@@ -126,6 +126,19 @@ def test_half_written_temporary_is_ignored_then_swept_and_lost_manifest_restored
     assert json.loads(first.with_suffix(".json").read_text())["session"] == "cell01"
 
 
+def test_several_tables_are_stored_as_one_run(tmp_path):
+    store = Store(tmp_path)
+    s2p, c1s = _frame({"x.vms": 0.2}), _frame({"x.vms": 0.2}, recipe=OTHER_RECIPE, species=("cc",))
+    added = store.add("cell01", [s2p, c1s], file_hashes=_hashes("x.vms"))
+    assert len(added) == 6 and len(store.runs()) == 1
+    assert json.loads(added.path.with_suffix(".json").read_text())["table_rows"] == 6
+    # the same identities as when added one by one: nothing new either way
+    assert len(store.add("cell01", s2p, file_hashes=_hashes("x.vms"))) == 0
+    assert len(store.add("cell01", [c1s, s2p], file_hashes=_hashes("x.vms"))) == 0
+    with pytest.raises(StoreError, match="empty list"):
+        store.add("cell01", [], file_hashes=_hashes("x.vms"))
+
+
 # ---------------------------------------------------------------------------- idempotency
 def test_rerunning_the_same_files_and_recipe_adds_nothing(tmp_path):
     store = _two_sessions(tmp_path)
@@ -412,9 +425,14 @@ def test_killing_a_writer_at_random_moments_leaves_the_store_readable(tmp_path):
     _check_consistent(store)
 
 
+#: Runs each concurrent writer adds: 4, and 40 under ``make fuzz`` (SPECSSB_FUZZ_EXAMPLES >= 2000).
+CONCURRENT_ROUNDS = 40 if int(os.environ.get("SPECSSB_FUZZ_EXAMPLES", "0")) >= 2000 else 4
+
+
 def test_two_processes_adding_at_once_neither_corrupt_nor_duplicate(tmp_path):
     go = tmp_path / "go"
-    writers = [_writer(tmp_path / "store", name, 4, 2_000, go) for name in ("p", "q")]
+    rounds = CONCURRENT_ROUNDS
+    writers = [_writer(tmp_path / "store", name, rounds, 2_000, go) for name in ("p", "q")]
     go.touch()
     for process in writers:
         assert process.wait(timeout=120) == 0, process.stderr.read() if process.stderr else ""
@@ -422,7 +440,8 @@ def test_two_processes_adding_at_once_neither_corrupt_nor_duplicate(tmp_path):
     _check_consistent(store)
     rows = store.query("SELECT session, count(*) AS n, count(DISTINCT run) AS runs FROM results "
                        "GROUP BY session ORDER BY session")
-    assert rows.values.tolist() == [["own-p", 8000, 4], ["own-q", 8000, 4], ["shared", 2000, 1]]
+    assert rows.values.tolist() == [["own-p", 2000 * rounds, rounds], ["own-q", 2000 * rounds, rounds],
+                                    ["shared", 2000, 1]]
     assert _temporaries(tmp_path / "store") == []
 
 

@@ -66,7 +66,7 @@ def test_watcher_takes_files_as_completed_and_reports_as_specssb_report(tmp_path
     assert watcher.poll_once() == [] and watcher.poll_once() == []
     assert watcher.pending == ["xps/cell01_cycle00.vms"]
     first = watcher.poll_once()
-    assert first == [WatchEvent("taken", "xps/cell01_cycle00.vms", "vamas, 3 spectra")]
+    assert first == [WatchEvent("taken", "xps/cell01_cycle00.vms", "vamas, 5 spectra")]
     events += first
     assert [f.relative for f in watcher.session.files] == ["xps/cell01_cycle00.vms"]
 
@@ -89,7 +89,7 @@ def test_watcher_takes_files_as_completed_and_reports_as_specssb_report(tmp_path
             assert watcher.poll_once() == []
             assert "xps/cell01_cycle10.vms" in watcher.pending
     events += _settle(watcher)
-    assert events[-1] == WatchEvent("taken", "xps/cell01_cycle10.vms", "vamas, 3 spectra")
+    assert events[-1] == WatchEvent("taken", "xps/cell01_cycle10.vms", "vamas, 5 spectra")
 
     # a corrupt file that never completes: reported once as failed after settling, then quiet
     (folder / "xps" / "broken.vms").write_bytes(vamas[: len(vamas) // 3])
@@ -236,7 +236,7 @@ def test_watch_command_ends_on_idle_and_stores_once(tmp_path: Path) -> None:
     process, output = _start(folder, "--idle", "2", "--out", str(out), "--store", str(store))
     try:
         _copy("xps/cell01_cycle00.vms", folder)
-        output.wait_for("+ xps/cell01_cycle00.vms: vamas, 3 spectra")
+        output.wait_for("+ xps/cell01_cycle00.vms: vamas, 5 spectra")
         data = (SAMPLE / "xps" / "cell01_cycle10.vms").read_bytes()
         with (folder / "xps" / "cell01_cycle10.vms").open("wb") as stream:
             for start in range(0, len(data), 4096):
@@ -247,8 +247,8 @@ def test_watch_command_ends_on_idle_and_stores_once(tmp_path: Path) -> None:
     finally:
         process.kill()
     text = output.rest()
-    assert text.count("+ xps/cell01_cycle10.vms: vamas, 3 spectra") == 1
-    assert f"idle for 2 s: 3 of 3 analyses → {out / 'report.html'}" in text
+    assert text.count("+ xps/cell01_cycle10.vms: vamas, 5 spectra") == 1
+    assert f"idle for 2 s: 5 of 5 analyses → {out / 'report.html'}" in text
     assert (out / "report.html").is_file() and (out / "species_vs_cycle.csv").is_file()
     # the results went to the store: `specssb report` on the folder adds nothing more
     again = runner.invoke(app, ["report", str(folder), "--out", str(tmp_path / "again"),
@@ -270,5 +270,5 @@ def test_watch_command_writes_the_report_on_a_signal(tmp_path: Path, sent: int, 
         assert process.wait(timeout=60) == 0, process.stderr.read()
     finally:
         process.kill()
-    assert f"{said}: 3 of 3 analyses → {out / 'report.html'}" in output.rest()
+    assert f"{said}: 5 of 5 analyses → {out / 'report.html'}" in output.rest()
     assert "xps/cell01_cycle00.vms" in (out / "report.html").read_text(encoding="utf-8")
