@@ -28,6 +28,10 @@ __all__ = ["map_chunks", "plan_chunks"]
 #: 2,752 / 3,097 / 2,944.
 CHUNK_VALUES = 2**17
 
+#: Chunks submitted at once per dask worker thread (local processes: the executor's own queue
+#: holds one more than the workers), so that inputs are read as they are needed.
+IN_FLIGHT_PER_WORKER = 4
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -193,19 +197,35 @@ def _run_dask(function: Callable[[T], R], chunks: Sequence[T], workers: int, sch
 
 
 def _gather(client: Any, function: Callable[[T], R], chunks: Sequence[T]) -> list:
-    """Run every chunk on the cluster; a failed chunk's exception stands in for its result."""
-    from distributed import wait
+    """Run every chunk on the cluster; a failed chunk's exception stands in for its result.
 
-    futures = client.map(function, list(chunks), pure=False)
-    wait(futures)
-    if all(future.status == "finished" for future in futures):
-        return [(result, None) for result in client.gather(futures)]
-    outcomes = []
-    for future in futures:  # keep the other chunks' results
+    At most :data:`IN_FLIGHT_PER_WORKER` chunks per worker thread are submitted at a time and
+    the next ones as those finish, so a map kept on disk is read (and sent) a few chunks at a
+    time rather than all at once.
+    """
+    from distributed import as_completed
+
+    window = IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()))
+    outcomes: list[Any] = [None] * len(chunks)
+    indices: dict[str, int] = {}
+
+    def submit(i: int) -> Any:
+        future = client.submit(function, chunks[i], pure=False)
+        indices[future.key] = i
+        return future
+
+    queue = as_completed([submit(i) for i in range(min(window, len(chunks)))])
+    following = iter(range(min(window, len(chunks)), len(chunks)))
+    for future in queue:
+        i = indices.pop(future.key)
         try:
-            outcomes.append((future.result(), None))
-        except Exception as exc:  # noqa: BLE001 - reported with the chunk number by _collect
-            outcomes.append((None, exc))
+            outcomes[i] = (future.result(), None)
+        except Exception as exc:  # noqa: BLE001 - keep the other chunks' results
+            outcomes[i] = (None, exc)
+        future.release()
+        nxt = next(following, None)
+        if nxt is not None:
+            queue.add(submit(nxt))
     return outcomes
 
 

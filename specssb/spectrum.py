@@ -178,12 +178,29 @@ def _readonly(values: Any, *, dtype: Any = None) -> np.ndarray:
 
     An array handed over with :func:`owned` (read-only, owning its memory) is kept as it is.
     """
-    if (isinstance(values, np.ndarray) and not values.flags.writeable and values.flags.owndata
+    if (isinstance(values, np.ndarray) and not values.flags.writeable
+            and (values.flags.owndata or is_mapped(values))
             and (dtype is None or values.dtype == np.dtype(dtype))):
         return values
     array = np.array(values, dtype=dtype, copy=True)
     array.setflags(write=False)
     return array
+
+
+def is_mapped(array: np.ndarray) -> bool:
+    """True for a view of a file mapped read-only into memory (a ``numpy.memmap`` opened with
+    ``mode="r"``, or an array on an ``mmap`` of ``ACCESS_READ``): its pages are read from the
+    file on demand and can always be dropped again, so it is never copied into memory whole."""
+    import mmap
+
+    base: Any = array
+    while base is not None:
+        if isinstance(base, np.memmap) and base.mode == "r":
+            return True
+        if isinstance(base, mmap.mmap):
+            return True
+        base = getattr(base, "base", None)
+    return False
 
 
 def owned(array: np.ndarray) -> np.ndarray:
@@ -390,7 +407,10 @@ class Spectrum:
     axis : Axis
         The spectral axis; ``data.shape[-1] == axis.size``.
     data : array_like of shape (*leading, n)
-        Real or complex values; stored as a read-only copy.
+        Real or complex values; stored as a read-only copy, except a read-only array mapped
+        from a file (``numpy.load(path, mmap_mode="r")``, ``numpy.memmap(..., mode="r")``),
+        which is kept as it is: a map larger than memory stays on disk, and
+        :func:`specssb.fit` reads it chunk by chunk.
     technique : str
         One of :data:`TECHNIQUES`.
     signal : str

@@ -44,6 +44,39 @@ def test_a_failed_chunk_keeps_the_other_results(workers):
     assert caught.value.results == [10, 20, None, 40]
 
 
+def test_a_failed_chunk_on_dask_keeps_the_other_results():
+    pytest.importorskip("distributed")
+    chunks = [1, 2, -3, 4] + list(range(5, 25))  # more chunks than the in-flight window of 8
+    with pytest.raises(FitError, match="1 of 24 chunks failed: chunk 2: ValueError") as caught:
+        map_chunks(fail_on_negative, chunks, workers=2, scheduler="local")
+    assert caught.value.results == [10, 20, None] + [10 * c for c in chunks[3:]]
+
+
+def test_dask_sends_chunks_a_window_at_a_time():
+    """At most IN_FLIGHT_PER_WORKER chunks per worker are out before results come back (a map
+    on disk is read a few chunks at a time); submitting all 40 at once fails this test."""
+    distributed = pytest.importorskip("distributed")
+    from specssb.parallel import IN_FLIGHT_PER_WORKER, _gather
+
+    futures: list = []
+    most_out = [0]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        real_submit = client.submit
+
+        def counting_submit(*args, **kwargs):
+            out = sum(future.status == "pending" for future in futures)
+            most_out[0] = max(most_out[0], out + 1)
+            futures.append(real_submit(*args, **kwargs))
+            return futures[-1]
+
+        client.submit = counting_submit
+        outcomes = _gather(client, fail_on_negative, list(range(40)))
+    assert [result for result, _ in outcomes] == [10 * i for i in range(40)]
+    assert len(futures) == 40
+    assert most_out[0] <= IN_FLIGHT_PER_WORKER
+
+
 def test_zero_workers_is_a_config_error():
     with pytest.raises(ConfigError):
         map_chunks(square_sum, [np.ones(2)], workers=0)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,7 @@ __all__ = [
     "cross_section",
     "get_background",
     "list_backgrounds",
+    "recipe_baseline",
     "register_background",
     "shirley_operator",
     "subtract_background",
@@ -170,6 +172,33 @@ def subtract_background(
     function = get_background(name)
     baseline, info = function(x, y, **options)
     return np.asarray(y, dtype=float) - baseline, baseline, info
+
+
+def recipe_baseline(background: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """The baseline a recipe's ``[background]`` subtracts before fitting.
+
+    Parameters
+    ----------
+    background : recipe background table or None
+        ``kind`` (a key of :data:`BACKGROUNDS`), ``options``, ``fitted``.
+    x : ndarray of shape (n,)
+    y : ndarray of shape (m, n)
+        The spectra as read (any float dtype; computed in float64).
+
+    Returns
+    -------
+    ndarray of shape (m, n) or None
+        None when nothing is subtracted: no background, ``kind = "none"``, or a background
+        fitted as a term of the model. Every background function works row by row, so the
+        baseline of a spectrum does not depend on the other rows given with it: the fit computes
+        it chunk by chunk and :meth:`~specssb.fitting.result.FitTable.curves` again for the one
+        spectrum it draws, without keeping an (m, n) array.
+    """
+    if background is None or getattr(background, "fitted", False) or background.kind in (None, "none"):
+        return None
+    options = dict(getattr(background, "options", {}) or {})
+    baseline, _ = get_background(background.kind)(x, np.asarray(y, dtype=float), **options)
+    return np.asarray(baseline, float)
 
 
 def linear(

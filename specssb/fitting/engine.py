@@ -47,6 +47,7 @@ import numpy as np
 from specssb._allocator import keep_freed_memory
 from specssb._memory import check_allocation
 from specssb.errors import ConfigError, ConvergenceWarning, FitError
+from specssb.fitting.backgrounds import recipe_baseline
 from specssb.fitting.model import CompiledModel, compile_recipe
 from specssb.fitting.result import FitBatch, FitTable, SpectrumLabels, spectrum_statistics
 from specssb.fitting.solver import levenberg_marquardt
@@ -122,29 +123,23 @@ def fit(
     batches = []
     for x, y, labels, axis_name, axis_unit, signal_unit in groups:
         x, y = _window(recipe, x, y)
-        _check_finite(y, labels)
+        slices = plan_chunks(len(y), workers=workers, chunk_size=chunk_size, points=x.size)
+        _check_finite(y, labels, slices)
         # y only seeds a fitted background's level here, and a fitted background is never
         # subtracted as well, so the raw data serve (the chunks subtract their own baseline)
         model = compile_recipe(recipe, x, y)
         if y.shape[1] <= model.n_free:
             raise FitError(f"{y.shape[1]} points cannot fit {model.n_free} free parameters")
         chosen, label = _engine_for(model, engine)
-        w = None if weights is None else 1.0 / np.sqrt(np.maximum(y, 1.0))
-        slices = plan_chunks(len(y), workers=workers, chunk_size=chunk_size, points=x.size)
         _check_working_memory(model, slices, x.size, workers=1 if scheduler else workers)
         background = getattr(recipe, "background", None)
-        chunks = [
-            (model, background, x, y[s], None if w is None else w[s], chosen, max_iterations)
-            for s in slices
-        ]
+        # each chunk is a view of y (of the file, for a map kept on disk), read when it runs
+        chunks = [(model, background, x, y[s], weights, chosen, max_iterations) for s in slices]
         parts = map_chunks(_solve_chunk, chunks, workers=workers, scheduler=scheduler)
         full, covariance, converged, redchi = (np.concatenate(p) for p in list(zip(*parts))[:4])
-        statistics = {key: np.concatenate([part[5][key] for part in parts]) for key in parts[0][5]}
-        subtracted = [part[4] for part in parts]
-        baseline = (np.zeros(y.shape) if all(b is None for b in subtracted) else np.concatenate(
-            [np.zeros(y[s].shape) if b is None else b for b, s in zip(subtracted, slices)]))
+        statistics = {key: np.concatenate([part[4][key] for part in parts]) for key in parts[0][4]}
         batches.append(
-            FitBatch(model, x, y, baseline, full, covariance, converged, redchi, labels,
+            FitBatch(model, x, y, background, full, covariance, converged, redchi, labels,
                      axis_name, axis_unit, signal_unit, label, statistics)
         )
     failed = sum(int((~b.converged).sum()) for b in batches)
@@ -234,9 +229,12 @@ def _group_by_axis(
     ]
 
 
-def _check_finite(y: np.ndarray, labels: SpectrumLabels) -> None:
-    """FitError naming the first spectrum whose fitted part holds NaN or infinite values."""
-    finite = np.isfinite(y).all(axis=1)
+def _check_finite(y: np.ndarray, labels: SpectrumLabels, slices: Sequence[slice]) -> None:
+    """FitError naming the first spectrum whose fitted part holds NaN or infinite values.
+
+    Checked chunk by chunk, so a map kept on disk is read once without a copy of it all.
+    """
+    finite = np.concatenate([np.isfinite(y[s]).all(axis=1) for s in slices])
     if not finite.all():
         first = int(np.flatnonzero(~finite)[0])
         source, block, index = labels[first]
@@ -268,39 +266,31 @@ def _window(recipe: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
     return x[keep], y[:, keep]
 
 
-def _baseline(background: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """The background subtracted before fitting (None when none, or fitted in the model)."""
-    if background is None or getattr(background, "fitted", False) or background.kind in (None, "none"):
-        return None
-    from specssb.fitting.backgrounds import get_background
-
-    options = dict(getattr(background, "options", {}) or {})
-    baseline, _ = get_background(background.kind)(x, y, **options)
-    return np.asarray(baseline, float)
-
-
 def _solve_chunk(
-    chunk: tuple[CompiledModel, Any, np.ndarray, np.ndarray, np.ndarray | None, str, int],
+    chunk: tuple[CompiledModel, Any, np.ndarray, np.ndarray, str | None, str, int],
 ) -> tuple[Any, ...]:
-    """Fit one block of spectra (module level, so worker processes can run it): subtract the
-    recipe's background, take the start values, solve. Every step is row by row, so the
-    results do not depend on how the spectra are split into chunks.
+    """Fit one block of spectra (module level, so worker processes can run it): read them
+    (as float64), weight them, subtract the recipe's background, take the start values,
+    solve. Every step is row by row, so the results do not depend on how the spectra are
+    split into chunks.
 
     Returns
     -------
-    full, covariance, converged, redchi, baseline, statistics
-        ``baseline`` is None when nothing was subtracted (nothing to send back from a worker);
-        ``statistics`` are :func:`~specssb.fitting.result.spectrum_statistics` (computed here,
-        so that workers share that work too).
+    full, covariance, converged, redchi, statistics
+        Per spectrum, nothing of size (m, n): ``statistics`` are
+        :func:`~specssb.fitting.result.spectrum_statistics` (computed here, so that workers
+        share that work too); the baseline is recomputed when a curve is drawn.
     """
     model, background, x, y, weights, engine, max_iterations = chunk
-    baseline = _baseline(background, x, y)
-    data = np.array(y, dtype=float) if baseline is None else y - baseline
+    data = np.array(y, dtype=float)
+    w = None if weights is None else 1.0 / np.sqrt(np.maximum(data, 1.0))
+    baseline = recipe_baseline(background, x, data)
+    if baseline is not None:
+        data -= baseline
     start = model.start(x, data)
     solve = _solve_batched if engine == "batched" else _solve_lmfit
-    full, covariance, converged, redchi = solve(model, x, data, start, weights, max_iterations)
-    return (full, covariance, converged, redchi, baseline,
-            spectrum_statistics(model, full, covariance))
+    full, covariance, converged, redchi = solve(model, x, data, start, w, max_iterations)
+    return full, covariance, converged, redchi, spectrum_statistics(model, full, covariance)
 
 
 def _solve_batched(

@@ -108,9 +108,13 @@ class FitBatch:
     model : CompiledModel
     x : ndarray of shape (n,)
     y : ndarray of shape (m, n)
-        Data as fitted (before subtracting ``baseline``).
-    baseline : ndarray of shape (m, n)
-        Background subtracted before the fit (zeros when the background is fitted).
+        Data as fitted (before subtracting the baseline). A view of the spectra given to
+        :func:`~specssb.fit`, not a copy: a map kept on disk (a read-only ``numpy.memmap``)
+        stays there.
+    background : recipe background table or None
+        The recipe's ``[background]``; :attr:`baseline` and :meth:`baseline_rows` recompute
+        the subtracted baseline from it when asked (zeros when the background is fitted as a
+        model term or absent), so no (m, n) array is kept.
     full : ndarray of shape (m, n_full)
         Best-fit full parameters.
     covariance : ndarray of shape (m, n_free, n_free)
@@ -126,7 +130,7 @@ class FitBatch:
     model: CompiledModel
     x: np.ndarray
     y: np.ndarray
-    baseline: np.ndarray
+    background: Any
     full: np.ndarray
     covariance: np.ndarray
     converged: np.ndarray
@@ -137,6 +141,19 @@ class FitBatch:
     signal_unit: str
     engine: str
     statistics: dict[str, np.ndarray] | None = None
+
+    def baseline_rows(self, rows: slice) -> np.ndarray:
+        """The baseline subtracted before the fit from the spectra ``y[rows]``, shape (k, n)."""
+        from specssb.fitting.backgrounds import recipe_baseline
+
+        data = np.atleast_2d(self.y[rows])
+        baseline = recipe_baseline(self.background, self.x, data)
+        return np.zeros(data.shape) if baseline is None else baseline
+
+    @property
+    def baseline(self) -> np.ndarray:
+        """The baseline subtracted before the fit, shape (m, n) (computed on each access)."""
+        return self.baseline_rows(slice(None))
 
 
 class FitTable:
@@ -214,17 +231,18 @@ class FitTable:
         for batch in self.batches:
             if spectrum < len(batch.labels):
                 parts = batch.model.evaluate(batch.x, batch.full[spectrum : spectrum + 1])
-                background = batch.baseline[spectrum] + parts["background"][0]
+                data = np.asarray(batch.y[spectrum], dtype=float)
+                background = batch.baseline_rows(slice(spectrum, spectrum + 1))[0] + parts["background"][0]
                 envelope = background + parts["peaks"][0]
                 return {
                     "x": batch.x,
-                    "data": batch.y[spectrum],
+                    "data": data,
                     "background": background,
                     "components": {
                         c.name: parts["components"][0, k] for k, c in enumerate(batch.model.components)
                     },
                     "envelope": envelope,
-                    "residual": batch.y[spectrum] - envelope,
+                    "residual": data - envelope,
                     "label": batch.labels[spectrum],
                 }
             spectrum -= len(batch.labels)
