@@ -122,12 +122,7 @@ def map_chunks(
         return _collect([_attempt(function, chunk) for chunk in chunks])
     with ProcessPoolExecutor(max_workers=workers, initializer=_single_thread_blas) as pool:
         futures = [pool.submit(function, chunk) for chunk in chunks]
-        outcomes = []
-        for future in futures:
-            try:
-                outcomes.append((future.result(), None))
-            except Exception as exc:  # noqa: BLE001 - a dead worker must not lose the others
-                outcomes.append((None, exc))
+        outcomes = [_outcome(future) for future in futures]  # a dead worker loses no other
     return _collect(outcomes)
 
 
@@ -203,30 +198,41 @@ def _gather(client: Any, function: Callable[[T], R], chunks: Sequence[T]) -> lis
     the next ones as those finish, so a map kept on disk is read (and sent) a few chunks at a
     time rather than all at once.
     """
-    from distributed import as_completed
+    from distributed import as_completed, wait
 
     window = IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()))
+    if len(chunks) <= window:  # all at once: one wait and one gather (the fastest way)
+        futures = client.map(function, list(chunks), pure=False)
+        wait(futures)
+        if all(future.status == "finished" for future in futures):
+            return [(result, None) for result in client.gather(futures)]
+        return [_outcome(future) for future in futures]
     outcomes: list[Any] = [None] * len(chunks)
-    indices: dict[str, int] = {}
-
-    def submit(i: int) -> Any:
-        future = client.submit(function, chunks[i], pure=False)
-        indices[future.key] = i
-        return future
-
-    queue = as_completed([submit(i) for i in range(min(window, len(chunks)))])
-    following = iter(range(min(window, len(chunks)), len(chunks)))
-    for future in queue:
-        i = indices.pop(future.key)
-        try:
-            outcomes[i] = (future.result(), None)
-        except Exception as exc:  # noqa: BLE001 - keep the other chunks' results
-            outcomes[i] = (None, exc)
+    opening = client.map(function, list(chunks[:window]), pure=False)  # one message for many
+    index = {future.key: i for i, future in enumerate(opening)}
+    # results are fetched by the client's event loop as they arrive, not one round trip each
+    queue = as_completed(opening, with_results=True, raise_errors=False)
+    following = iter(range(len(opening), len(chunks)))
+    for future, result in queue:
+        i = index.pop(future.key)
+        if future.status == "finished":
+            outcomes[i] = (result, None)
+        else:  # an error's (type, exception, traceback), or the cancellation itself
+            outcomes[i] = (None, result[1] if isinstance(result, tuple) else result)
         future.release()
         nxt = next(following, None)
         if nxt is not None:
-            queue.add(submit(nxt))
+            future = client.submit(function, chunks[nxt], pure=False)
+            index[future.key] = nxt
+            queue.add(future)
     return outcomes
+
+
+def _outcome(future: Any) -> tuple[Any, BaseException | None]:
+    try:
+        return future.result(), None
+    except Exception as exc:  # noqa: BLE001 - reported with the chunk number by _collect
+        return None, exc
 
 
 def _collect(outcomes: list[tuple[Any, BaseException | None]]) -> list[Any]:

@@ -62,19 +62,20 @@ def test_dask_sends_chunks_a_window_at_a_time():
     most_out = [0]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
-        real_submit = client.submit
+        real_submit, real_map = client.submit, client.map
 
-        def counting_submit(*args, **kwargs):
+        def count(new: list) -> list:
             out = sum(future.status == "pending" for future in futures)
-            most_out[0] = max(most_out[0], out + 1)
-            futures.append(real_submit(*args, **kwargs))
-            return futures[-1]
+            most_out[0] = max(most_out[0], out + len(new))
+            futures.extend(new)
+            return new
 
-        client.submit = counting_submit
+        client.submit = lambda *args, **kwargs: count([real_submit(*args, **kwargs)])[0]
+        client.map = lambda *args, **kwargs: count(real_map(*args, **kwargs))
         outcomes = _gather(client, fail_on_negative, list(range(40)))
     assert [result for result, _ in outcomes] == [10 * i for i in range(40)]
     assert len(futures) == 40
-    assert most_out[0] <= IN_FLIGHT_PER_WORKER
+    assert most_out[0] <= IN_FLIGHT_PER_WORKER  # one worker thread
 
 
 def test_zero_workers_is_a_config_error():
