@@ -15,6 +15,7 @@ The notebook API::
 
 from specssb._version import __version__
 from specssb.errors import (
+    BrowserError,
     ConfigError,
     ConvergenceWarning,
     FitError,
@@ -51,6 +52,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Axis",
+    "BrowserError",
     "ConfigError",
     "ConvergenceWarning",
     "Coord",

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from specssb.errors import ConfigError, FitError
 
-__all__ = ["map_chunks", "plan_chunks"]
+__all__ = ["map_chunks", "plan_chunks", "shares_files"]
 
 #: Largest default chunk, in values (spectra × points). 2**17 float64 values are 1 MiB, the
 #: L2 cache of one core on the machine we measured, so the batched solver's (spectra × points)
@@ -124,6 +124,41 @@ def map_chunks(
         futures = [pool.submit(function, chunk) for chunk in chunks]
         outcomes = [_outcome(future) for future in futures]  # a dead worker loses no other
     return _collect(outcomes)
+
+
+def shares_files(workers: int = 1, scheduler: str | None = None) -> bool:
+    """Whether the processes that :func:`map_chunks` would use see this machine's files.
+
+    True when the chunks run here or in local processes (``workers``), on a ``"local"``
+    cluster, or on a dask cluster all of whose workers run on this host. Then a chunk of a map
+    kept on disk can be sent as its place in the file
+    (:class:`specssb._file_views.FileView`) instead of its bytes.
+    """
+    if scheduler is None or scheduler == "local":
+        return True
+    try:
+        import distributed
+    except ImportError:
+        return False
+    client = _existing_client(scheduler)
+    if client is not None:
+        return _all_local(client.scheduler_info()["workers"])
+    with distributed.Client(scheduler) as client:
+        return _all_local(client.scheduler_info()["workers"])
+
+
+def _all_local(addresses: Any) -> bool:
+    import socket
+
+    from distributed.comm import get_address_host
+
+    here = {"127.0.0.1", "::1", "localhost", socket.gethostname()}
+    try:
+        here.update(info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None))
+    except OSError:  # no resolvable host name: loopback addresses only
+        pass
+    hosts = {get_address_host(address) for address in addresses}
+    return bool(hosts) and hosts <= here
 
 
 def _attempt(function: Callable[[T], R], chunk: T) -> tuple[R | None, BaseException | None]:

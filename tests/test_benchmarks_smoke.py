@@ -33,7 +33,7 @@ def test_quick_run_reports_every_figure_and_target(bench):
     assert set(statuses.values()) <= {"PASS", "FAIL", "SKIP"}
     if has_dask:
         assert {"warm_seconds_1", "warm_seconds_2", "local_seconds_1", "local_seconds_2",
-                "dask_speedup", "dask_tables_equal"} <= results["dask"].keys()
+                "dask_speedup", "disk_dask_speedup", "dask_tables_equal"} <= results["dask"].keys()
         assert results["dask"]["dask_tables_equal"] is True
     else:
         assert statuses["dask_speedup"] == "SKIP"

@@ -44,3 +44,14 @@ def test_config_error_names_file_line_and_key():
     error = errors.ConfigError("expected a number", path="recipe.toml", line=12, key="center")
     assert str(error) == "recipe.toml line 12 key 'center': expected a number"
     assert str(errors.ConfigError("plain")) == "plain"
+
+
+def test_every_error_and_warning_class_is_importable_from_the_package():
+    import inspect
+
+    import specssb
+
+    defined = {name for name, value in inspect.getmembers(errors, inspect.isclass)
+               if value.__module__ == errors.__name__}
+    assert defined <= set(specssb.__all__)
+    assert all(getattr(specssb, name) is getattr(errors, name) for name in defined)

@@ -81,3 +81,18 @@ def test_dask_sends_chunks_a_window_at_a_time():
 def test_zero_workers_is_a_config_error():
     with pytest.raises(ConfigError):
         map_chunks(square_sum, [np.ones(2)], workers=0)
+
+
+def test_workers_on_this_host_share_its_files():
+    """Chunks of a map on disk go as their place in the file only to workers on this host."""
+    distributed = pytest.importorskip("distributed")
+    from specssb.parallel import _all_local, shares_files
+
+    assert shares_files() and shares_files(2) and shares_files(2, "local")
+    assert not _all_local(["tcp://192.0.2.7:40000"])  # TEST-NET-1: never this machine
+    assert not _all_local([])
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        assert shares_files(1, cluster.scheduler_address)  # through a Client opened for it
+        with distributed.Client(cluster):
+            assert shares_files(1, cluster.scheduler_address)  # through the session's Client

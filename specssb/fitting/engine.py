@@ -45,14 +45,15 @@ from typing import Any
 import numpy as np
 
 from specssb._allocator import keep_freed_memory
+from specssb._file_views import FileView, file_view
 from specssb._memory import check_allocation
 from specssb.errors import ConfigError, ConvergenceWarning, FitError
 from specssb.fitting.backgrounds import recipe_baseline
 from specssb.fitting.model import CompiledModel, compile_recipe
 from specssb.fitting.result import FitBatch, FitTable, SpectrumLabels, spectrum_statistics
 from specssb.fitting.solver import levenberg_marquardt
-from specssb.parallel import map_chunks, plan_chunks
-from specssb.spectrum import Spectrum
+from specssb.parallel import map_chunks, plan_chunks, shares_files
+from specssb.spectrum import Spectrum, is_mapped
 
 __all__ = ["ENGINES", "fit"]
 
@@ -133,8 +134,11 @@ def fit(
         chosen, label = _engine_for(model, engine)
         _check_working_memory(model, slices, x.size, workers=1 if scheduler else workers)
         background = getattr(recipe, "background", None)
-        # each chunk is a view of y (of the file, for a map kept on disk), read when it runs
-        chunks = [(model, background, x, y[s], weights, chosen, max_iterations) for s in slices]
+        # each chunk is a view of y, read when it runs; for a map kept on disk, workers that
+        # see the file get the rows' place in it (a FileView) instead of their bytes
+        send = _rows_by_place if _workers_read_files(y, workers, scheduler) else _rows_as_they_are
+        chunks = [(model, background, x, send(y[s]), weights, chosen, max_iterations)
+                  for s in slices]
         parts = map_chunks(_solve_chunk, chunks, workers=workers, scheduler=scheduler)
         full, covariance, converged, redchi = (np.concatenate(p) for p in list(zip(*parts))[:4])
         statistics = {key: np.concatenate([part[4][key] for part in parts]) for key in parts[0][4]}
@@ -266,8 +270,24 @@ def _window(recipe: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
     return x[keep], y[:, keep]
 
 
+def _workers_read_files(y: np.ndarray, workers: int, scheduler: str | None) -> bool:
+    """Whether chunks of ``y`` go to other processes that can map its file themselves."""
+    elsewhere = workers > 1 or scheduler is not None
+    return elsewhere and is_mapped(y) and shares_files(workers, scheduler)
+
+
+def _rows_by_place(rows: np.ndarray) -> FileView | np.ndarray:
+    """Rows of a mapped file as their place in it (a few numbers to pickle), when numpy's
+    memmap says where they lie; otherwise the rows themselves."""
+    return file_view(rows) or rows
+
+
+def _rows_as_they_are(rows: np.ndarray) -> np.ndarray:
+    return rows
+
+
 def _solve_chunk(
-    chunk: tuple[CompiledModel, Any, np.ndarray, np.ndarray, str | None, str, int],
+    chunk: tuple[CompiledModel, Any, np.ndarray, np.ndarray | FileView, str | None, str, int],
 ) -> tuple[Any, ...]:
     """Fit one block of spectra (module level, so worker processes can run it): read them
     (as float64), weight them, subtract the recipe's background, take the start values,
@@ -282,7 +302,7 @@ def _solve_chunk(
         share that work too); the baseline is recomputed when a curve is drawn.
     """
     model, background, x, y, weights, engine, max_iterations = chunk
-    data = np.array(y, dtype=float)
+    data = np.array(y.read() if isinstance(y, FileView) else y, dtype=float)
     w = None if weights is None else 1.0 / np.sqrt(np.maximum(data, 1.0))
     baseline = recipe_baseline(background, x, data)
     if baseline is not None:

@@ -507,9 +507,11 @@ def _samples_of(files: Any) -> list[str]:
 
 
 def _comments(spectrum: Any) -> list[str]:
-    """Free-text comments of a file's header (VAMAS block and file comments, XDI comments)."""
+    """Free-text comments of a file's header (VAMAS block and file comments, XDI comments, the
+    title of a Bruker experiment)."""
     raw = spectrum.raw_meta
-    found = []
+    title = spectrum.meta.get("title")
+    found = [title.strip()] if isinstance(title, str) and title.strip() else []
     for key in ("file comment", "comment", "comments"):
         value = raw.get(key)
         if isinstance(value, str) and value.strip():

@@ -156,20 +156,14 @@ def test_the_constrained_parameters_error_is_the_delta_method_one():
         assert 0 < reported[i] < 0.05 * batch.full[i, column]
 
 
-def test_the_analytic_jacobian_through_an_expression_matches_finite_differences():
+def test_the_analytic_jacobian_through_an_expression_matches_finite_differences(
+    assert_jacobian_matches_differences,
+):
     recipe = Recipe.from_text(RECIPE.replace(PARTNER_HEIGHT, "sqrt(ps4_height) * abs(sin(li2s_center)) "
                                              "+ ps4_fwhm ** li2s_fwhm / log(ps4_center) - cos(pi)"))
     x = np.linspace(168.0, 156.0, 200)
     model = compile_recipe(recipe, x)
-    free = model.free_start()[None] * 1.01
-    _, jac = model.jacobian(x, free)
-    for j in range(model.n_free):
-        step = 1e-6 * max(abs(free[0, j]), 1.0)
-        up, down = free.copy(), free.copy()
-        up[0, j] += step
-        down[0, j] -= step
-        numeric = (model.envelope(x, up) - model.envelope(x, down)) / (2 * step)
-        np.testing.assert_allclose(jac[0, j], numeric[0], rtol=1e-5, atol=1e-6 * np.abs(numeric).max())
+    assert_jacobian_matches_differences(model, x, model.free_start()[None] * 1.01)
 
 
 def test_a_linear_expression_runs_batched_and_equals_the_equivalent_tie():

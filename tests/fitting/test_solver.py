@@ -102,3 +102,19 @@ def test_parameters_of_very_different_size_converge_quickly():
     result = levenberg_marquardt(jacobian, y, start, lower, upper)
     assert result.converged[0] and result.iterations[0] < 50
     np.testing.assert_allclose(result.free[0, [1, 2, 4, 5]], truth[0, [1, 2, 4, 5]], rtol=0.02)
+
+
+def test_a_parameter_at_its_bound_that_the_coupled_step_would_push_out_is_held():
+    """Parameter 0 sits at its lower bound with an inward gradient, but through its coupling to
+    parameter 1 the damped step moves it outward: it is held and the step solved again."""
+    from specssb.fitting.solver import _bounded_step, damped_step
+
+    normal = np.array([[[1.0, 0.9], [0.9, 1.0]]])
+    gradient = np.array([[0.1, 1.0]])
+    held = np.zeros((1, 2), bool)
+    lam = np.array([1e-3])
+    theta, lower, upper = np.array([[0.0, 5.0]]), np.array([0.0, -10.0]), np.array([10.0, 10.0])
+    assert damped_step(normal, gradient, held, lam)[0, 0] < 0  # outward, would be clipped
+    step = _bounded_step(normal, gradient, held, lam, theta, lower, upper)
+    assert step[0, 0] == 0.0
+    np.testing.assert_allclose(step[0, 1], 1.0 / (1.0 + 1e-3 + 1e-12), rtol=1e-9)

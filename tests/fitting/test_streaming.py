@@ -109,3 +109,33 @@ def test_a_map_larger_than_the_memory_ceiling_still_fits(map_on_disk, monkeypatc
     monkeypatch.setenv("SPECSSB_MEMORY_LIMIT", "40MB")  # half the file, a quarter of it as float64
     table = fit(_spectrum(shift, counts[:10]), Recipe.from_text(RECIPE), engine="batched")
     assert table.n_spectra == 10 * COLUMNS
+
+
+@pytest.mark.parametrize("scheduler", [None, "local"])
+def test_workers_are_sent_the_rows_place_in_the_file_not_the_rows(map_on_disk, monkeypatch, scheduler):
+    """Local processes and a local dask cluster map the file themselves: each chunk travels as
+    a FileView of ~150 bytes instead of 100 spectra x 1,000 points, and the table is the same."""
+    if scheduler:
+        pytest.importorskip("distributed")
+    import pickle
+
+    from specssb._file_views import FileView
+    from specssb.fitting import engine
+
+    shift, counts = map_on_disk
+    recipe = Recipe.from_text(RECIPE)
+    sent: list[object] = []
+
+    def recording(function, chunks, **options):
+        sent.extend(chunk[3] for chunk in chunks)
+        return map_chunks(function, chunks, **options)
+
+    map_chunks = engine.map_chunks
+    monkeypatch.setattr(engine, "map_chunks", recording)
+    spread = fit(_spectrum(shift, counts[:2]), recipe, engine="batched", workers=2,
+                 scheduler=scheduler, chunk_size=100)
+    monkeypatch.undo()
+    here = fit(_spectrum(shift, np.asarray(counts[:2])), recipe, engine="batched", chunk_size=100)
+    assert len(sent) == 4 and all(isinstance(rows, FileView) for rows in sent)
+    assert max(len(pickle.dumps(rows)) for rows in sent) < 1000
+    assert spread.frame.equals(here.frame)

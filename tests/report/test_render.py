@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from specssb.cli import app
 from specssb.report.echem import read_cycler_table
-from specssb.report.render import render_report
+from specssb.report.render import collapse_warnings, render_report
 from specssb.report.session import Session, SessionResult
 from specssb.report.store import Store
 
@@ -24,6 +25,7 @@ XPS = SAMPLE / "xps" / "cell01_cycle00.vms"
 HOSTILE_SAMPLE = '<script>alert(1)</script>"onload=alert(2)'
 HOSTILE_COMMENT = "<img src=x onerror=alert(3)>"
 HOSTILE_NAME = "<svg onload=alert(4)>.dat"
+HOSTILE_TITLE = '<script>alert(6)</script>"onload=alert(7)'
 _DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 runner = CliRunner()
 
@@ -75,7 +77,11 @@ def test_sample_report_has_every_section(sample_report: tuple[Path, str, object]
     for item in result.session.files:
         assert item.sha256 is None or item.sha256 in html
     assert "ignored as session.toml asks: truth.json" in html  # the manifest's ignore, said
-    assert re.search(r"ConvergenceWarning: \d+ of 22 spectra did not converge", html)  # 7Li
+    # every warning an analysis raised is in the report (the Raman maps' unconverged pixels …)
+    raised = [(analysis.label, message) for analysis in result.analyses for message in analysis.warnings]
+    assert any("did not converge" in message for _, message in raised)
+    listed = [message for group in collapse_warnings(raised) for message in group["messages"]]
+    assert listed and all(str(escape(message)) in html for message in listed)
     # the C 1s charge-reference caveat: said once for all 21 XPS files and the 5 regions
     assert html.count("adventitious C 1s referencing (284.8 eV) is approximate") == 1
     assert re.search(r"PhysicsWarning: 21 files \(\S*sample_data/xps/cell01_cycle00\.vms,", html)
@@ -129,14 +135,17 @@ def test_sample_report_writes_species_vs_cycle(sample_report: tuple[Path, str, o
 
 # ---------------------------------------------------------------------- hostile text
 def _hostile_session(folder: Path) -> Path:
-    """One real-looking VAMAS file whose sample name and comment are HTML, a file named like
-    HTML, and a manifest sample that is HTML too."""
+    """One real-looking VAMAS file whose sample name and comment are HTML, a Bruker experiment
+    whose title is HTML, a file named like HTML, and a manifest sample that is HTML too."""
     folder.mkdir()
     text = XPS.read_bytes().decode("latin-1")
     text = text.replace("cell01 NMC811|Li6PS5Cl|Li-In", HOSTILE_SAMPLE)
     text = text.replace("cycle 0, after discharge to 3.0 V; transferred under Ar", HOSTILE_COMMENT)
     (folder / "hostile.vms").write_bytes(text.encode("latin-1"))
     (folder / HOSTILE_NAME).write_text("not a spectrum\n", encoding="utf-8")
+    bruker = folder / "nmr" / "1"  # a 7Li experiment whose title (pdata/1/title) is HTML
+    shutil.copytree(SAMPLE / "nmr" / "cell01_7Li" / "1", bruker)
+    (bruker / "pdata" / "1" / "title").write_text(HOSTILE_TITLE + "\n", encoding="utf-8")
     (folder / "session.toml").write_text('sample = "<b onmouseover=alert(5)>cell</b>"\n',
                                          encoding="utf-8")
     return folder
@@ -147,8 +156,10 @@ def test_text_from_files_is_escaped(tmp_path: Path) -> None:
     result = Session.open(folder).run()
     assert result.session.file("hostile.vms").spectra[0].meta["sample"] == HOSTILE_SAMPLE
     html = render_report(result, out=tmp_path / "out").read_text(encoding="utf-8")
-    for raw in (HOSTILE_SAMPLE, '"onload=', HOSTILE_COMMENT, "<svg", "<script"):
+    assert result.session.file("nmr/1").spectra[0].meta["title"] == HOSTILE_TITLE
+    for raw in (HOSTILE_SAMPLE, '"onload=', HOSTILE_COMMENT, "<svg", "<script", HOSTILE_TITLE):
         assert raw not in html, raw
+    assert "&lt;script&gt;alert(6)&lt;/script&gt;&#34;onload=alert(7)" in html  # Bruker title
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;onload=alert(2)" in html
     assert "&lt;img src=x onerror=alert(3)&gt;" in html
     assert "&lt;svg onload=alert(4)&gt;.dat" in html
@@ -203,8 +214,6 @@ def test_report_command_exit_codes(tmp_path: Path) -> None:
 
 
 def test_collapse_warnings_lists_each_warning_once() -> None:
-    from specssb.report.render import collapse_warnings
-
     items = [("s2p", "PhysicsWarning: x/a.vms: charge reference approximate"),
              ("p2p", "PhysicsWarning: x/a.vms: charge reference approximate"),
              ("s2p", "PhysicsWarning: x/b.vms: charge reference approximate"),

@@ -4,6 +4,8 @@ written as WDF, read back and analysed against its ground truth (issue 7, DONE-W
 
 from __future__ import annotations
 
+import warnings
+
 import importlib.util
 from pathlib import Path
 
@@ -149,8 +151,11 @@ def lco_maps(composite):
     truth, read = composite
     maps = {}
     for state in ("before", "after"):
-        with pytest.warns(ConvergenceWarning):  # pixels without LCO: no band to converge on
+        with warnings.catch_warnings():  # a pixel without LCO may leave a band unconverged
+            warnings.simplefilter("ignore", ConvergenceWarning)
             maps[state] = fit_band_maps(_remove_spikes(read[state][0]), "raman-lco-soc")
+        # even where a band is absent the fit settles (it used to crawl in 5 % of the pixels)
+        assert maps[state].converged.mean() > 0.99, state
     return maps
 
 
