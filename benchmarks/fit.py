@@ -378,7 +378,7 @@ def job_dask(raman: Any, recipe: Any, serial: Any, sizes: Sizes, log: WarningLog
     themselves and get each chunk's place in it.
     """
     try:
-        from distributed import Client, LocalCluster
+        import distributed  # noqa: F401 - only whether it is installed
     except ImportError:
         return {"skipped": "dask.distributed is not installed (pip install 'specssb[distributed]')"}
     import tempfile
@@ -394,9 +394,8 @@ def job_dask(raman: Any, recipe: Any, serial: Any, sizes: Sizes, log: WarningLog
         for prefix, spectrum in (("", raman), ("disk_", on_disk)):
             for workers in (1, 2):
                 with log:
-                    t_local, t_warm, same = _time_on_clusters(
-                        spectrum, recipe, serial, workers, chunk, sizes.repeats, Client, LocalCluster
-                    )
+                    t_local, t_warm, same = _time_on_clusters(spectrum, recipe, serial, workers,
+                                                              chunk, sizes.repeats)
                 equal &= same
                 result[f"{prefix}local_seconds_{workers}"] = t_local
                 result[f"{prefix}warm_seconds_{workers}"] = t_warm
@@ -412,18 +411,19 @@ def job_dask(raman: Any, recipe: Any, serial: Any, sizes: Sizes, log: WarningLog
 
 def _time_on_clusters(
     spectrum: Any, recipe: Any, serial: Any, workers: int, chunk: int, repeats: int,
-    client_type: Any, cluster_type: Any,
 ) -> tuple[float, float, bool]:
     """Seconds with ``scheduler="local"`` (start-up included) and on a started, warmed-up
     cluster (median of ``repeats``), and whether both tables equal the serial one."""
+    from distributed import Client, LocalCluster
+
     from specssb.fitting.engine import fit
 
     t_local, table = timed(
         lambda: fit(spectrum, recipe, workers=workers, scheduler="local", chunk_size=chunk), 1
     )
     equal = frames_equal(table.frame, serial.frame)
-    with cluster_type(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, client_type(cluster):
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster):
         address = cluster.scheduler_address  # fit() uses the session's Client
         fit(first(spectrum, 2 * spectrum.data.shape[1]), recipe, workers=workers, scheduler=address,
             chunk_size=1)

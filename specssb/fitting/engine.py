@@ -136,9 +136,9 @@ def fit(
         background = getattr(recipe, "background", None)
         # each chunk is a view of y, read when it runs; for a map kept on disk, workers that
         # see the file get the rows' place in it (a FileView) instead of their bytes
-        send = _rows_by_place if _workers_read_files(y, workers, scheduler) else _rows_as_they_are
-        chunks = [(model, background, x, send(y[s]), weights, chosen, max_iterations)
-                  for s in slices]
+        by_place = _workers_read_files(y, workers, scheduler)
+        chunks = [(model, background, x, _chunk_rows(y[s], by_place), weights, chosen,
+                   max_iterations) for s in slices]
         parts = map_chunks(_solve_chunk, chunks, workers=workers, scheduler=scheduler)
         full, covariance, converged, redchi = (np.concatenate(p) for p in list(zip(*parts))[:4])
         statistics = {key: np.concatenate([part[4][key] for part in parts]) for key in parts[0][4]}
@@ -276,14 +276,10 @@ def _workers_read_files(y: np.ndarray, workers: int, scheduler: str | None) -> b
     return elsewhere and is_mapped(y) and shares_files(workers, scheduler)
 
 
-def _rows_by_place(rows: np.ndarray) -> FileView | np.ndarray:
-    """Rows of a mapped file as their place in it (a few numbers to pickle), when numpy's
-    memmap says where they lie; otherwise the rows themselves."""
-    return file_view(rows) or rows
-
-
-def _rows_as_they_are(rows: np.ndarray) -> np.ndarray:
-    return rows
+def _chunk_rows(rows: np.ndarray, by_place: bool) -> FileView | np.ndarray:
+    """A chunk's rows as sent: their place in the mapped file (a few numbers to pickle) when
+    ``by_place`` and numpy's memmap says where they lie; otherwise the rows themselves."""
+    return (file_view(rows) if by_place else None) or rows
 
 
 def _solve_chunk(

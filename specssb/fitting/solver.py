@@ -201,12 +201,12 @@ def _bounded_step(normal: np.ndarray, gradient: np.ndarray, held: np.ndarray, la
     """
     step = damped_step(normal, gradient, held, lam)
     at_lower, at_upper = theta <= lower, theta >= upper
+    held = held.copy()
     for _ in range(theta.shape[1]):
         outward = ~held & ((at_lower & (step < 0)) | (at_upper & (step > 0)))
         rows = np.flatnonzero(outward.any(axis=1))
         if rows.size == 0:
             break
-        held = held.copy()
         held[rows] |= outward[rows]
         step[rows] = damped_step(normal[rows], gradient[rows], held[rows], lam[rows])
     return step

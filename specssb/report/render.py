@@ -510,10 +510,10 @@ def _comments(spectrum: Any) -> list[str]:
     """Free-text comments of a file's header (VAMAS block and file comments, XDI comments, the
     title of a Bruker experiment)."""
     raw = spectrum.raw_meta
-    title = spectrum.meta.get("title")
-    found = [title.strip()] if isinstance(title, str) and title.strip() else []
-    for key in ("file comment", "comment", "comments"):
-        value = raw.get(key)
+    found = []
+    keys = ("file comment", "comment", "comments")
+    values = [spectrum.meta.get("title")] + [raw.get(key) for key in keys]
+    for value in values:
         if isinstance(value, str) and value.strip():
             found.append(value.strip())
         elif isinstance(value, list | tuple):
