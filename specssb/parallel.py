@@ -12,13 +12,16 @@ way than one process fighting its own BLAS threads for the cores.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, TypeVar
 
 from specssb.errors import ConfigError, FitError
 
-__all__ = ["map_chunks", "plan_chunks", "shares_files"]
+__all__ = ["cluster_snapshot", "map_chunks", "plan_chunks", "shares_files", "workers_see"]
 
 #: Largest default chunk, in values (spectra × points). 2**17 float64 values are 1 MiB, the
 #: L2 cache of one core on the machine we measured, so the batched solver's (spectra × points)
@@ -142,9 +145,42 @@ def shares_files(workers: int = 1, scheduler: str | None = None) -> bool:
         return False
     client = _existing_client(scheduler)
     if client is not None:
-        return _all_local(client.scheduler_info()["workers"])
+        return _all_local(_workers(client))
     with distributed.Client(scheduler) as client:
-        return _all_local(client.scheduler_info()["workers"])
+        return _all_local(_workers(client))
+
+
+#: Whether the workers of a dask cluster see a folder of this machine, per (Client id, workers,
+#: folder): :func:`workers_see` asks them once.
+_SEEN: dict[tuple[int, frozenset[str], str], bool] = {}
+
+
+def workers_see(path: str | os.PathLike[str], workers: int = 1, scheduler: str | None = None) -> bool:
+    """Whether every process :func:`map_chunks` would use can open ``path``, a file of this machine.
+
+    True here, in local processes and on a ``"local"`` cluster. Workers of another dask
+    cluster must run on this host (:func:`shares_files`) and find the file: a worker in a
+    container on this host may have its own ``/dev/shm`` or mounts. They are asked once per
+    client, set of workers and folder (one round trip).
+    """
+    if scheduler is None or scheduler == "local":
+        return True
+    if not shares_files(workers, scheduler):
+        return False
+    import distributed
+
+    def ask(client: Any) -> bool:
+        key = (id(client), frozenset(_workers(client)), str(Path(path).parent))
+        if key not in _SEEN:
+            answers = client.run(os.path.exists, str(path))
+            _SEEN[key] = bool(answers) and all(answers.values())
+        return _SEEN[key]
+
+    client = _existing_client(scheduler)
+    if client is not None:
+        return ask(client)
+    with distributed.Client(scheduler) as client:
+        return ask(client)
 
 
 def _all_local(addresses: Any) -> bool:
@@ -159,6 +195,37 @@ def _all_local(addresses: Any) -> bool:
         pass
     hosts = {get_address_host(address) for address in addresses}
     return bool(hosts) and hosts <= here
+
+
+#: Within :func:`cluster_snapshot`: the workers of each dask Client (keyed by id), asked once.
+_SNAPSHOT: ContextVar[dict[int, Any] | None] = ContextVar("specssb_cluster_snapshot", default=None)
+
+
+@contextmanager
+def cluster_snapshot() -> Iterator[None]:
+    """Ask a dask cluster for its workers once for everything inside this block.
+
+    A fit asks whether the workers run on this machine, whether they see its shared files,
+    whether they were set to one BLAS thread and how many threads they have; each question is
+    a round trip to the scheduler (about 0.5 ms on the machine we measured, on the cores the
+    workers use). Inside the block the first answer serves them all.
+    """
+    token = _SNAPSHOT.set({})
+    try:
+        yield
+    finally:
+        _SNAPSHOT.reset(token)
+
+
+def _workers(client: Any) -> dict[str, Any]:
+    """The cluster's workers (address -> scheduler's information), once per snapshot."""
+    cache = _SNAPSHOT.get()
+    if cache is not None and id(client) in cache:
+        return cache[id(client)]
+    workers = client.scheduler_info()["workers"]
+    if cache is not None:
+        cache[id(client)] = workers
+    return workers
 
 
 def _attempt(function: Callable[[T], R], chunk: T) -> tuple[R | None, BaseException | None]:
@@ -204,7 +271,7 @@ def _run_dask(function: Callable[[T], R], chunks: Sequence[T], workers: int, sch
     if scheduler != "local":
         client = _existing_client(scheduler)
         if client is not None:
-            workers_now = set(client.scheduler_info()["workers"])
+            workers_now = set(_workers(client))
             if _PREPARED.get(id(client)) != workers_now:  # new client or new workers
                 client.run(_single_thread_blas)
                 _PREPARED[id(client)] = workers_now
@@ -235,7 +302,8 @@ def _gather(client: Any, function: Callable[[T], R], chunks: Sequence[T]) -> lis
     """
     from distributed import as_completed, wait
 
-    window = IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()))
+    threads = sum(info.get("nthreads", 1) for info in _workers(client).values())
+    window = IN_FLIGHT_PER_WORKER * max(1, threads)
     if len(chunks) <= window:  # all at once: one wait and one gather (the fastest way)
         futures = client.map(function, list(chunks), pure=False)
         wait(futures)

@@ -96,3 +96,18 @@ def test_workers_on_this_host_share_its_files():
         assert shares_files(1, cluster.scheduler_address)  # through a Client opened for it
         with distributed.Client(cluster):
             assert shares_files(1, cluster.scheduler_address)  # through the session's Client
+
+
+def test_workers_of_another_cluster_are_asked_whether_they_see_a_file(tmp_path):
+    """A worker on this host may still have its own /dev/shm (a container): it is asked."""
+    distributed = pytest.importorskip("distributed")
+    from specssb.parallel import workers_see
+
+    here = tmp_path / "here.bin"
+    here.write_bytes(b"\0")
+    assert workers_see(tmp_path / "anything") and workers_see(here, 2, "local")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        assert workers_see(here, 1, cluster.scheduler_address)
+        other = tmp_path / "elsewhere" / "gone.bin"  # another folder: asked again
+        assert not workers_see(other, 1, cluster.scheduler_address)

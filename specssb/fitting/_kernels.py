@@ -71,12 +71,10 @@ def _compiled() -> tuple[dict[str, Any], dict[str, Any]] | None:
     # exponent, numpy's SIMD exp evaluates it in place (numba's scalar exp is twice as slow
     # here), and a second compiled loop does the rest. A parameter that is not free has index
     # −1: it is written to row 0 with factor 0 (adding ±0.0 leaves every value unchanged),
-    # which keeps the loops free of branches so that LLVM vectorizes them.
-
-    @jit
-    def rows(index, factor):  # pragma: no cover - compiled
-        safe = np.maximum(index, 0)
-        return safe, np.where(index >= 0, factor, 0.0)
+    # which keeps the loops free of branches so that LLVM vectorizes them. The kernels call no
+    # other compiled function of this closure: numba's cache keys a closure by its pickled cell
+    # contents, and a captured dispatcher pickles with an id that is new in every process, so
+    # such a kernel was compiled again (and added to the cache index) by every process.
 
     @jit
     def gauss_exponent(x, params, width, out):  # pragma: no cover - compiled
@@ -90,7 +88,7 @@ def _compiled() -> tuple[dict[str, Any], dict[str, Any]] | None:
 
     @jit
     def gaussian_rest(x, params, e, peaks, jac, index, factor):  # pragma: no cover - compiled
-        row, f = rows(index, factor)
+        row, f = np.maximum(index, 0), np.where(index >= 0, factor, 0.0)
         for s in range(peaks.shape[0]):
             height, center, fwhm = params[s, 0], params[s, 1], params[s, 2]
             for k in range(x.size):
@@ -104,7 +102,7 @@ def _compiled() -> tuple[dict[str, Any], dict[str, Any]] | None:
 
     @jit
     def lorentzian_jacobian(x, params, peaks, jac, index, factor):  # pragma: no cover - compiled
-        row, f = rows(index, factor)
+        row, f = np.maximum(index, 0), np.where(index >= 0, factor, 0.0)
         for s in range(peaks.shape[0]):
             height, center, fwhm = params[s, 0], params[s, 1], params[s, 2]
             for k in range(x.size):
@@ -127,7 +125,7 @@ def _compiled() -> tuple[dict[str, Any], dict[str, Any]] | None:
     @jit
     def gl_rest(x, params, e, peaks, jac, index, factor):  # pragma: no cover - compiled
         # CasaXPS GL(m): exp(-K(1-p)u²)/(1 + 4p u²), p = m/100 (see lineshapes._gl)
-        row, f = rows(index, factor)
+        row, f = np.maximum(index, 0), np.where(index >= 0, factor, 0.0)
         for s in range(peaks.shape[0]):
             height, center, fwhm, p = params[s, 0], params[s, 1], params[s, 2], params[s, 3] / 100.0
             a, b = _K * (1.0 - p), 4.0 * p
@@ -162,7 +160,7 @@ def _compiled() -> tuple[dict[str, Any], dict[str, Any]] | None:
     @jit
     def sgl_rest(x, params, e, peaks, jac, index, factor):  # pragma: no cover - compiled
         # CasaXPS SGL(m): (1-η) exp(-K u²) + η/(1 + 4u²), η = m/100 (see lineshapes._mixture)
-        row, f = rows(index, factor)
+        row, f = np.maximum(index, 0), np.where(index >= 0, factor, 0.0)
         for s in range(peaks.shape[0]):
             height, center, fwhm, eta = params[s, 0], params[s, 1], params[s, 2], params[s, 3] / 100.0
             for k in range(x.size):

@@ -10,6 +10,7 @@ its peak is what the fit itself allocated.
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +140,63 @@ def test_workers_are_sent_the_rows_place_in_the_file_not_the_rows(map_on_disk, m
     assert len(sent) == 4 and all(isinstance(rows, FileView) for rows in sent)
     assert max(len(pickle.dumps(rows)) for rows in sent) < 1000
     assert spread.frame.equals(here.frame)
+
+
+@pytest.mark.parametrize("scheduler", [None, "local"])
+def test_a_map_in_memory_reaches_workers_here_through_shared_memory(map_on_disk, monkeypatch, tmp_path,
+                                                                     scheduler):
+    """Workers on this machine map a shared copy of the fitted rows and write their results into
+    a shared file: chunks and results travel as FileViews, the table is the serial one, and no
+    file is left behind."""
+    if scheduler:
+        pytest.importorskip("distributed")
+    from specssb import _file_views
+    from specssb._file_views import FileView
+    from specssb.fitting import engine
+
+    shared = tmp_path / "shm"
+    shared.mkdir()
+    monkeypatch.setattr(_file_views, "SHARED_MEMORY", shared)
+    shift, counts = map_on_disk
+    in_memory = _spectrum(shift, np.array(counts[:2]))  # 1.6 MB: above SHARE_FROM_BYTES
+    recipe = Recipe.from_text(RECIPE)
+    sent, returned = [], []
+
+    def recording(function, chunks, **options):
+        sent.extend(chunks)
+        returned.extend(map_chunks(function, chunks, **options))
+        return returned
+
+    map_chunks = engine.map_chunks
+    monkeypatch.setattr(engine, "map_chunks", recording)
+    spread = fit(in_memory, recipe, engine="batched", workers=2, scheduler=scheduler, chunk_size=100)
+    monkeypatch.undo()
+    here = fit(in_memory, recipe, engine="batched", chunk_size=100)
+    assert len(sent) == 4
+    assert all(isinstance(chunk[3], FileView) and isinstance(chunk[7], FileView) for chunk in sent)
+    assert {Path(chunk[3].filename).parent for chunk in sent} == {shared.resolve()}
+    assert returned == [None] * 4  # the results came back through the file
+    assert spread.frame.equals(here.frame)
+    assert list(shared.iterdir()) == []
+
+
+def test_without_room_for_shared_files_rows_and_results_travel_themselves(map_on_disk, monkeypatch):
+    from specssb import _file_views
+    from specssb.fitting import engine
+
+    monkeypatch.setattr(_file_views, "_folder_with_room", lambda nbytes: None)
+    shift, counts = map_on_disk
+    in_memory = _spectrum(shift, np.array(counts[:2]))
+    recipe = Recipe.from_text(RECIPE)
+    sent = []
+
+    def recording(function, chunks, **options):
+        sent.extend(chunks)
+        return map_chunks(function, chunks, **options)
+
+    map_chunks = engine.map_chunks
+    monkeypatch.setattr(engine, "map_chunks", recording)
+    spread = fit(in_memory, recipe, engine="batched", workers=2, chunk_size=100)
+    monkeypatch.undo()
+    assert all(isinstance(chunk[3], np.ndarray) and chunk[7] is None for chunk in sent)
+    assert spread.frame.equals(fit(in_memory, recipe, engine="batched", chunk_size=100).frame)
