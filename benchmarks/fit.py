@@ -31,9 +31,10 @@ lives here, never in timed tests):
 Fairness: BLAS and OpenMP are limited to one thread (set below, before numpy is imported, and
 again with threadpoolctl), so every path uses one core; dask workers are single-threaded too.
 Every path is warmed up once on two spectra before timing, and each timing is the median of
-``--repeats`` runs. Spectra per second count the spectra each path fitted. Parameter
-agreement is measured against the lmfit reference path (``engine="lmfit"``: analytic Jacobian,
-tolerances 1e-12), which reaches the optimum far more tightly than lmfit's defaults.
+``--repeats`` runs (at least 7 for the started clusters of (c), whose fits last 0.2-0.3 s).
+Spectra per second count the spectra each path fitted. Parameter agreement is measured against
+the lmfit reference path (``engine="lmfit"``: analytic Jacobian, tolerances 1e-12), which
+reaches the optimum far more tightly than lmfit's defaults.
 
 Run::
 
@@ -524,7 +525,8 @@ def _print_header(env: dict[str, str], sizes: Sizes, seed: int, out: Any) -> Non
     print(f"specssb fit benchmark — {env['date']}", file=out)
     print(f"python {env['python']}; {env['versions']}", file=out)
     print(f"{env['machine']}; {env['threads']}", file=out)
-    print(f"seed {seed}; median of {sizes.repeats} repeat(s) per timing; wall-clock seconds\n", file=out)
+    print(f"seed {seed}; median of {sizes.repeats} repeat(s) per timing ({sizes.dask_repeats} for the "
+          "started clusters of (c)); wall-clock seconds\n", file=out)
 
 
 def _rate_line(label: str, spectra: int, seconds: float, out: Any) -> None:
