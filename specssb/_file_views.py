@@ -158,8 +158,6 @@ def _memmap_root(array: np.ndarray) -> np.memmap | None:
     return None
 
 
-
-
 def row_views(path: str | os.PathLike[str], shape: tuple[int, int], dtype: np.dtype | str,
               slices: list[slice]) -> list[FileView]:
     """:class:`FileView` objects of the rows ``slices`` of a C-ordered ``shape`` array that
@@ -253,15 +251,13 @@ def _shared_file(nbytes: int, limit: int | None) -> Iterator[Any]:
         with stream:
             yield stream
     finally:
-        try:
-            Path(stream.name).unlink(missing_ok=True)  # pages go when the last process unmaps them
-        except OSError:  # Windows keeps a mapped file: the temporary directory's cleaner will
-            pass
+        Path(stream.name).unlink(missing_ok=True)  # its pages go when the last process unmaps it
 
 
 def _folder_with_room(nbytes: int) -> Path | None:
     """:data:`SHARED_MEMORY`, else the temporary directory, if it can take ``nbytes`` with a
-    quarter of its free space to spare."""
+    quarter of its free space to spare. None on Windows (no ``statvfs``; a mapped file could
+    not be removed there either): rows and results are sent as they are."""
     for folder in (SHARED_MEMORY, Path(tempfile.gettempdir())):
         try:
             stats = os.statvfs(folder)
@@ -282,7 +278,10 @@ def _remove_stale(folder: Path) -> None:
     for path in folder.glob(f"{_PREFIX}*.bin"):
         pid = path.name[len(_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and not _running(int(pid)):
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # another user's file in a sticky folder (/dev/shm, /tmp): theirs
+                pass
 
 
 def _running(pid: int) -> bool:

@@ -141,3 +141,22 @@ def test_writing_a_wrong_shape_or_to_a_missing_file_is_a_fit_error(shared_folder
             place.write(np.zeros((5, 3)))
     with pytest.raises(FitError, match=f"{path.name}: cannot write the results here"):
         place.write(np.zeros((5, 2)))
+
+
+def test_a_stale_file_that_cannot_be_removed_does_not_stop_the_fit(shared_folder, monkeypatch):
+    """In a sticky folder (/dev/shm, /tmp) another user's leftover cannot be removed: it stays."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    theirs = shared_folder / f"specssb-shared-{dead.stdout.strip()}-xyz.bin"
+    theirs.write_bytes(b"\0")
+    unlink = Path.unlink
+
+    def refuse(path, missing_ok=False):
+        if path == theirs:
+            raise PermissionError(1, "Operation not permitted", str(path))
+        return unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with shared_copy(np.ones((3, 3))) as copy:
+        np.testing.assert_array_equal(copy, np.ones((3, 3)))
+    assert theirs.exists() and _written_in(shared_folder) == [theirs]
