@@ -36,6 +36,18 @@ def idle(g, yl, w):  # pragma: no cover - compiled
 
 
 @_jit
+def next_spectrum(y, following, g, first, yl, w, y_l1, spectrum, iteration):  # pragma: no cover
+    # lane g takes spectrum `following` if one is left (returns the next one), else idles (-1)
+    if following < y.shape[0]:
+        load(y, following, g, yl, w, y_l1)
+        spectrum[g], iteration[g] = following, first
+        return following + 1
+    idle(g, yl, w)
+    spectrum[g] = -1
+    return following
+
+
+@_jit
 def solve_penta(bands, yl, w, ab, z):  # pragma: no cover - compiled
     # solve() for kd = 2 (second differences) with the running values in registers: the
     # same operations in the same order (subtracting the zero terms at the first rows is
@@ -227,12 +239,7 @@ def kernel(y, bands, rule, max_iter, tol, extra, baseline, weights,
     difference = np.empty(LANES)
     following = 0
     for g in range(LANES):
-        if following < m:
-            load(y, following, g, yl, w, y_l1)
-            spectrum[g], iteration[g] = following, first
-            following += 1
-        else:
-            idle(g, yl, w)
+        following = next_spectrum(y, following, g, first, yl, w, y_l1, spectrum, iteration)
     busy = min(m, LANES)
     while busy > 0:
         if kd == 2:
@@ -267,13 +274,8 @@ def kernel(y, bands, rule, max_iter, tol, extra, baseline, weights,
                 else:
                     iterations[s] = i if early else i + 1
                 converged[s] = ok
-                if following < m:
-                    load(y, following, g, yl, w, y_l1)
-                    spectrum[g], iteration[g] = following, first
-                    following += 1
-                else:
-                    idle(g, yl, w)
-                    spectrum[g] = -1
+                following = next_spectrum(y, following, g, first, yl, w, y_l1, spectrum, iteration)
+                if spectrum[g] < 0:
                     busy -= 1
             else:
                 for j in range(n):
