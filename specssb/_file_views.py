@@ -49,7 +49,8 @@ _PREFIX = "specssb-shared-"
 
 @dataclass(frozen=True)
 class FileView:
-    """Where the values of a read-only view of a mapped file lie in that file.
+    """Where the values of a view of a file lie in it, so another process can map them again:
+    to read rows (:meth:`read`) or to write results (:meth:`write`).
 
     Attributes
     ----------

@@ -140,14 +140,10 @@ def shares_files(workers: int = 1, scheduler: str | None = None) -> bool:
     if scheduler is None or scheduler == "local":
         return True
     try:
-        import distributed
+        import distributed  # noqa: F401 - only whether it is installed
     except ImportError:
         return False
-    client = _existing_client(scheduler)
-    if client is not None:
-        return _all_local(_workers(client))
-    with distributed.Client(scheduler) as client:
-        return _all_local(_workers(client))
+    return _ask_cluster(scheduler, lambda client: _all_local(_workers(client)))
 
 
 #: Whether the workers of a dask cluster see a folder of this machine, per (Client id, workers,
@@ -167,7 +163,6 @@ def workers_see(path: str | os.PathLike[str], workers: int = 1, scheduler: str |
         return True
     if not shares_files(workers, scheduler):
         return False
-    import distributed
 
     def ask(client: Any) -> bool:
         key = (id(client), frozenset(_workers(client)), str(Path(path).parent))
@@ -176,11 +171,19 @@ def workers_see(path: str | os.PathLike[str], workers: int = 1, scheduler: str |
             _SEEN[key] = bool(answers) and all(answers.values())
         return _SEEN[key]
 
+    return _ask_cluster(scheduler, ask)
+
+
+def _ask_cluster(scheduler: str, question: Callable[[Any], bool]) -> bool:
+    """``question(client)`` through the process's Client of ``scheduler``, or through a Client
+    opened for it when there is none."""
+    import distributed
+
     client = _existing_client(scheduler)
     if client is not None:
-        return ask(client)
+        return question(client)
     with distributed.Client(scheduler) as client:
-        return ask(client)
+        return question(client)
 
 
 def _all_local(addresses: Any) -> bool:

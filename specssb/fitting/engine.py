@@ -339,22 +339,24 @@ def _results_from_workers(model: CompiledModel, slices: Sequence[slice], by_file
         ``collect(returned) -> (full, covariance, converged, redchi, statistics)`` for all
         spectra, from what :func:`~specssb.parallel.map_chunks` returned.
     """
-    def concatenated(parts: list[ChunkResults]) -> ChunkResults:
-        full, covariance, converged, redchi = (np.concatenate(p) for p in list(zip(*parts))[:4])
-        return full, covariance, converged, redchi, {
-            key: np.concatenate([part[4][key] for part in parts]) for key in parts[0][4]}
-
     if not by_file or not slices:
-        yield [None] * len(slices), concatenated
+        yield [None] * len(slices), _concatenated
         return
     layout = ResultLayout.of(model)
     shape = (slices[-1].stop, layout.width)
     with shared_output(shape, limit=memory_limit()) as path:
         if path is None or not workers_see(path, workers, scheduler):
-            yield [None] * len(slices), concatenated
+            yield [None] * len(slices), _concatenated
             return
         rows = np.memmap(path, dtype=np.float64, mode="r", shape=shape)
         yield row_views(path, shape, np.float64, list(slices)), lambda _: layout.unpack(rows)
+
+
+def _concatenated(parts: list[ChunkResults]) -> ChunkResults:
+    """The results the chunks returned, one after the other."""
+    full, covariance, converged, redchi = (np.concatenate(p) for p in list(zip(*parts))[:4])
+    return full, covariance, converged, redchi, {
+        key: np.concatenate([part[4][key] for part in parts]) for key in parts[0][4]}
 
 
 def _chunk_rows(rows: np.ndarray, by_place: bool) -> FileView | np.ndarray:
